@@ -131,7 +131,7 @@ class Population:
 
 
 NETWORK_KINDS = ("powerlaw_cluster", "watts_strogatz", "barabasi_albert", "sbm", "erdos_renyi",
-                 "complete", "file")
+                 "complete", "chung_lu", "file")
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,8 @@ class Network:
     mean_degree: float = param(10.0, "mean number of contacts (generators)", lo=0.0)
     rewire_prob: float = param(0.1, "Watts-Strogatz rewiring probability", lo=0.0, hi=1.0)
     triangle_prob: float = param(0.5, "Holme-Kim probability of closing a triangle", lo=0.0, hi=1.0)
-    engaged_inside: float = param(0.5, "sbm: fraction of an engaged user's ties inside the engaged "
+    exponent: float = param(2.5, "chung_lu: power-law exponent gamma of the expected degrees", lo=2.01)
+    engaged_inside: float = param(0.5, "sbm, chung_lu: fraction of an engaged user's ties inside the engaged "
                                        "community", lo=0.0, hi=1.0)
     file: str = param("", "graph file (edge list, .graphml, .gml) for kind = `file`, relative to the config")
 
