@@ -30,7 +30,7 @@ assets: $(STAMP)
 	@$(BIN)/sim assets
 
 run: $(STAMP)
-	$(BIN)/sim run $(CONFIG)
+	$(BIN)/sim run $(CONFIG) --plot
 
 test: $(STAMP) assets
 	$(BIN)/python -m pytest

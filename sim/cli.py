@@ -1,0 +1,211 @@
+"""The ``sim`` command: run experiments, summarise and plot results, serve the browser page."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from sim.config import ConfigError
+
+__all__ = ["main"]
+
+EPILOG = """examples:
+  sim run experiments/korea_2014.toml                      run the 2014 baseline (resumes if interrupted)
+  sim run experiments/korea_2014.toml --replications 5 --set population.n=5000 --set behaviour.mu=0.3
+  sim run experiments/counterfactuals_2014.toml --workers 2 --plot
+  sim run experiments/sweep_policy.toml --dask             on a local dask.distributed cluster
+  sim results results/korea_2014/<folder>                  summary table of a results folder
+  sim plot results/korea_2014/<folder> --format png,pdf    figures from saved results
+  sim viz                                                  the interactive page on http://127.0.0.1:8765
+"""
+
+
+def _parse_set(items: list[str]) -> dict[str, Any]:
+    """``key=value`` pairs; values are read as TOML (numbers, true/false, "strings", [arrays]) and fall back
+    to plain strings."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set {item!r}: expected key=value, e.g. --set behaviour.mu=0.3")
+        try:
+            value = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw
+        out[key.strip()] = value
+    return out
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from sim.experiment import expand, iter_results, load_experiment, make_executor
+    from sim.store import ResultsStore, load_results
+    from sim.summary import summary_table
+
+    overrides = _parse_set(args.set)
+    for flag, key in (("replications", "experiment.replications"), ("seed", "experiment.seed"),
+                      ("engine", "experiment.engine"), ("steps", "experiment.steps")):
+        if getattr(args, flag) is not None:
+            overrides[key] = getattr(args, flag)
+    exp = load_experiment(args.config, overrides)
+    specs = expand(exp)
+    as_given = {"file": str(args.config), "text": Path(args.config).read_text(encoding="utf-8"),
+                "overrides": overrides}
+    store, resumed = ResultsStore.open(exp, specs, Path(args.out) if args.out else None, args.new, as_given)
+    finished = store.finished()
+    todo = [s for s in specs if s.run_id not in finished]
+    verb = "resuming" if resumed else "writing"
+    print(f"{verb} {store.root}: {len(specs)} runs ({len(finished)} already done, {len(todo)} to run)",
+          file=sys.stderr)
+    if todo:
+        executor, resources = make_executor(args.workers, args.dask, args.scheduler)
+        failed = 0
+        try:
+            with tqdm(total=len(specs), initial=len(finished), disable=args.quiet, unit="run",
+                      desc=exp.name, file=sys.stderr) as bar:
+                for result in iter_results(executor, todo):
+                    store.write(result)
+                    failed += result.status == "failed"
+                    bar.set_postfix(failed=failed)
+                    bar.update()
+        finally:
+            executor.shutdown(wait=True, cancel_futures=True)
+            for resource in resources:
+                resource.close()
+    counts = store.finish(len(specs))
+    results = load_results(store.root)
+    print(summary_table(results))
+    print(f"\nresults: {store.root}")
+    if args.plot:
+        from sim.plots import plot_results
+
+        for path in plot_results(results, Path(store.root) / "figures", formats=("png",)):
+            print(f"figure: {path}")
+    if counts["failed"]:
+        print(f"{counts['failed']} run(s) failed; their tracebacks are in {store.root}/runs/*.json. "
+              "Run the same command again to retry them.", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_results(args: argparse.Namespace) -> int:
+    from sim.store import load_results
+    from sim.summary import summarise, summary_table
+
+    results = load_results(args.folder)
+    if args.csv:
+        summarise(results).to_csv(sys.stdout, index=False)
+    else:
+        m = results.manifest
+        print(f"{m['name']}: {m.get('description', '')}\nconfig {m['config_path']} (hash {m['config_hash']}), "
+              f"root seed {m['root_seed']}, started {m['started']}\n")
+        print(summary_table(results))
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from sim.plots import plot_results
+    from sim.store import load_results
+
+    results = load_results(args.folder)
+    out = Path(args.out) if args.out else Path(args.folder) / "figures"
+    formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
+    for path in plot_results(results, out, formats=formats):
+        print(path)
+    return 0
+
+
+def cmd_viz(args: argparse.Namespace) -> int:
+    from sim.viz.server import serve
+
+    return serve(args.config, host=args.host, port=args.port)
+
+
+def cmd_assets(args: argparse.Namespace) -> int:
+    from sim.viz.assets import fill_solara_cache
+
+    fill_solara_cache()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sim", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
+        description="Agent-based model of surveillance-driven defection from a dominant messenger "
+                    "(South Korea 2014: KakaoTalk -> Telegram).")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run an experiment config and write a results folder",
+                         description="Run every scenario x sweep point x replication of CONFIG and write a "
+                                     "results folder (manifest.json, runs.parquet, timeseries.parquet). Runs "
+                                     "are stored as they finish; running the same command again resumes.")
+    run.add_argument("config", help="experiment TOML file (see docs/CONFIG.md)")
+    run.add_argument("--out", help="results folder (default: results/<name>/<UTC time>-<config hash>; an "
+                                   "existing folder of the same config is resumed)")
+    run.add_argument("--new", action="store_true", help="start a new folder even if one of this config exists")
+    run.add_argument("--replications", type=int, help="override experiment.replications")
+    run.add_argument("--seed", type=int, help="override the root seed experiment.seed")
+    run.add_argument("--engine", choices=("mesa", "array"), help="override experiment.engine")
+    run.add_argument("--steps", type=int, help="override experiment.steps (days)")
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help="override any config key by dotted name, e.g. --set behaviour.mu=0.3 (repeatable)")
+    run.add_argument("--workers", type=int, default=None,
+                     help="parallel worker processes (default: all cores; 1 = serial in this process)")
+    run.add_argument("--dask", action="store_true", help="run on a local dask.distributed cluster")
+    run.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                     help="run on an existing dask.distributed cluster")
+    run.add_argument("--plot", action="store_true", help="write figures into the results folder when done")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=cmd_run)
+
+    res = sub.add_parser("results", help="summary table of a results folder",
+                         description="Mean and 95%% CI of each outcome per scenario and sweep point, read from "
+                                     "the saved files (a partial folder works).")
+    res.add_argument("folder", help="a results folder written by 'sim run'")
+    res.add_argument("--csv", action="store_true", help="print every outcome's mean and CI as CSV")
+    res.set_defaults(func=cmd_results)
+
+    plot = sub.add_parser("plot", help="figures from a results folder (never re-runs the model)",
+                          description="Time series, scenario comparison, sweeps, composition and network "
+                                      "snapshots, as fits the experiment, from the saved files only.")
+    plot.add_argument("folder", help="a results folder written by 'sim run'")
+    plot.add_argument("--out", help="folder for the figures (default: FOLDER/figures)")
+    plot.add_argument("--format", default="png", help="comma-separated formats: png, svg, pdf (default png)")
+    plot.set_defaults(func=cmd_plot)
+
+    viz = sub.add_parser("viz", help="serve the interactive browser page (SolaraViz)",
+                         description="Serve the interactive model page; open the printed address in a browser.")
+    viz.add_argument("config", nargs="?", help="scenario to load (default: experiments/korea_2014.toml at "
+                                               "1,000 users)")
+    viz.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    viz.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    viz.set_defaults(func=cmd_viz)
+
+    assets = sub.add_parser("assets", help="fill solara's browser-asset cache from the npm registry (offline)",
+                            description="Fetch the page's JavaScript assets from the npm registry into "
+                                        "solara's CDN cache, for machines that cannot reach the CDN.")
+    assets.set_defaults(func=cmd_assets)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``sim`` console script."""
+    from sim.store import ResultsError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ConfigError, ResultsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; finished runs are saved, run the same command again to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
