@@ -10,7 +10,8 @@ __all__ = ["observe", "outcomes", "weekly_ratio"]
 
 def observe(day: int, names: tuple[str, ...], incumbent: int, active: np.ndarray, primary: np.ndarray,
             alarm: np.ndarray, ever: np.ndarray, adoptions: np.ndarray) -> dict[str, float]:
-    """One row of the time series: shares of users (all in [0, 1]) except ``adoptions_<p>``, the cumulative
+    """One row of the time series: shares of users (all in [0, 1]; ``incumbent_only``, ``rivals_only`` and the
+    incumbent's multi-homers partition the users) except ``adoptions_<p>``, the cumulative
     number of adoption events per user (equal to ``adopters_<p>`` minus the day-0 base when nobody re-adopts)."""
     n = len(alarm)
     row: dict[str, float] = {"day": day}
@@ -18,7 +19,11 @@ def observe(day: int, names: tuple[str, ...], incumbent: int, active: np.ndarray
     prim = np.bincount(primary, minlength=len(names))
     row |= {f"active_{p}": counts[k] / n for k, p in enumerate(names)}
     row |= {f"primary_{p}": prim[k] / n for k, p in enumerate(names)}
-    row["multihoming"] = np.count_nonzero(active.sum(axis=1) >= 2) / n
+    n_active = active.sum(axis=1)
+    on_inc = active[:, incumbent]
+    row["multihoming"] = np.count_nonzero(n_active >= 2) / n
+    row["incumbent_only"] = np.count_nonzero(on_inc & (n_active == 1)) / n
+    row["rivals_only"] = np.count_nonzero(~on_inc) / n
     row[f"exit_{names[incumbent]}"] = np.count_nonzero(ever[:, incumbent] & ~active[:, incumbent]) / n
     row["mean_alarm"] = float(np.mean(alarm))
     ever_counts = ever.sum(axis=0)
