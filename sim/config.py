@@ -122,10 +122,10 @@ class Population:
     attention: Distribution = param(None, "attention a in [0, 1] of ordinary users",
                                     factory=lambda: Distribution("beta", a=2.0, b=3.0))
     inertia: Distribution = param(None, "switching cost kappa >= 0",
-                                  factory=lambda: Distribution("normal", mean=1.0, sd=0.2, low=0.0, high=10.0))
+                                  factory=lambda: Distribution("normal", mean=0.4, sd=0.08, low=0.0, high=10.0))
     threshold: Distribution = param(None, "adoption threshold phi (rule `threshold` only)",
                                     factory=lambda: Distribution("uniform", low=0.0, high=0.5))
-    taste_sd: float = param(0.1, "sd of the persistent personal taste e_k for each platform", lo=0.0)
+    taste_sd: float = param(0.06, "sd of the persistent personal taste e_k for each platform", lo=0.0)
     seed_adopters: int = param(0, "users placed on the first rival at day 0 besides initial_share", lo=0)
     engaged: Segment = param(None, "the engaged segment", factory=Segment)
 
@@ -167,22 +167,22 @@ class Behaviour:
     rule: str = param("ppm", "decision rule", choices=("ppm", "threshold", "bass"))
     b_net: float = param(1.0, "weight of the share of contacts on a platform in its use value V_k "
                               "(incumbent lock-in)", lo=0.0)
-    b_pull: float = param(1.0, "weight of a rival's share of contacts in the switching index X_k", lo=0.0)
+    b_pull: float = param(0.2, "weight of a rival's share of contacts in the switching index X_k", lo=0.0)
     b_appeal: float = param(1.0, "weight of a platform's appeal", lo=0.0)
     b_priv: float = param(1.0, "weight of perceived risk c*R_k in the use value V_k", lo=0.0)
     b_push: float = param(1.0, "weight of the risk relief c*(R_p - R_k) in X_k (held at 1 when fitting: "
                                "only ratios are identified)", lo=0.0)
-    lam: float = param(0.2, "daily rate of acting on a wish to adopt (or return)", lo=0.0, hi=1.0)
-    lam_drop: float = param(0.05, "daily rate of dropping a rival below the keep level", lo=0.0, hi=1.0)
+    lam: float = param(0.15, "daily rate of acting on a wish to adopt (or return)", lo=0.0, hi=1.0)
+    lam_drop: float = param(0.1, "daily rate of dropping a rival below the keep level", lo=0.0, hi=1.0)
     lam_exit: float = param(0.05, "daily rate of leaving the incumbent below exit_level", lo=0.0, hi=1.0)
-    tau: float = param(0.05, "logistic temperature of decisions (0: deterministic steps)", lo=0.0)
-    band: float = param(0.3, "hysteresis between adopting and dropping (>= 0)", lo=0.0)
-    exit_level: float = param(-0.5, "use value of the incumbent below which users leave it")
+    tau: float = param(0.02, "logistic temperature of decisions (0: deterministic steps)", lo=0.0)
+    band: float = param(0.15, "hysteresis between adopting and dropping (>= 0)", lo=0.0)
+    exit_level: float = param(0.45, "use value of the incumbent below which users leave it")
     habit: float = param(1.0, "bonus of the current primary when choosing the primary", lo=0.0)
-    mu: float = param(0.2, "word of mouth: alarm gain per unit share of contacts with fresh news",
+    mu: float = param(0.5, "word of mouth: alarm gain per unit share of contacts with fresh news",
                       lo=0.0, hi=1.0)
     buzz_days: int = param(3, "days that directly heard news stays fresh for word of mouth", lo=1)
-    delta: float = param(0.05, "daily forgetting rate of alarm toward its baseline", lo=0.0, hi=1.0)
+    delta: float = param(0.06, "daily forgetting rate of alarm toward its baseline", lo=0.0, hi=1.0)
     r_base: float = param(0.05, "baseline alarm per unit concern (alarm rests at r_base * c)", lo=0.0, hi=1.0)
     bass_p: float = param(0.01, "Bass innovation coefficient p (rule `bass`)", lo=0.0)
     bass_q: float = param(0.3, "Bass imitation coefficient q (rule `bass`)", lo=0.0)
