@@ -1,0 +1,299 @@
+"""Experiments: expansion, common random numbers, executors, the results store, resuming, failures."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import ROOT
+from sim.cli import main
+from sim.config import ConfigError
+from sim.experiment import expand, iter_results, load_experiment, make_executor
+from sim.store import ResultsError, ResultsStore, load_results
+
+EXPERIMENT = """
+[experiment]
+name = "tiny"
+seed = 99
+replications = 3
+steps = 25
+engine = "array"
+
+[population]
+n = 400
+
+[network]
+kind = "watts_strogatz"
+mean_degree = 6
+
+[platforms.kakao]
+incumbent = true
+domestic = true
+exposure = 0.8
+initial_share = 1.0
+
+[platforms.telegram]
+exposure = 0.05
+appeal = 0.05
+initial_share = 0.01
+
+[[events]]
+id = "crackdown"
+day = 3
+kind = "announcement"
+reach = 0.9
+intensity = 0.7
+
+[[events]]
+id = "apology"
+day = 12
+kind = "apology_refusal"
+reach = 0.7
+credibility = 0.4
+
+[scenarios.no_apology]
+"events.apology.enabled" = false
+
+[scenarios.loud.behaviour]
+mu = 0.8
+"""
+
+
+def write(tmp_path: Path, text: str = EXPERIMENT, name: str = "tiny.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run_cli(*args: str) -> int:
+    return main(["run", *args, "--quiet"])
+
+
+def frames(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    r = load_results(folder)
+    keep = [c for c in r.runs.columns if c not in ("seconds",)]
+    return r.runs[keep], r.timeseries
+
+
+def test_expansion_is_interleaved_and_uses_common_random_numbers(tmp_path):
+    specs = expand(load_experiment(write(tmp_path)))
+    assert len(specs) == 3 * 3
+    assert [s.scenario_name for s in specs[:3]] == ["baseline", "no_apology", "loud"]
+    assert [s.replication for s in specs] == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+    for rep in range(3):
+        seeds = {(s.seed.entropy, s.seed.spawn_key) for s in specs if s.replication == rep}
+        assert len(seeds) == 1, "replication i must share its seed across scenarios"
+    assert len({(s.seed.entropy, s.seed.spawn_key) for s in specs}) == 3
+    root = np.random.SeedSequence(99).spawn(3)
+    assert [s.seed.spawn_key for s in specs[::3]] == [c.spawn_key for c in root]
+
+
+def test_scenario_overrides_apply_only_to_their_scenario(tmp_path):
+    specs = {s.scenario_name: s.scenario for s in expand(load_experiment(write(tmp_path)))}
+    assert [e.id for e in specs["no_apology"].events] == ["crackdown"]
+    assert [e.id for e in specs["baseline"].events] == ["crackdown", "apology"]
+    assert specs["loud"].behaviour.mu == 0.8 and specs["baseline"].behaviour.mu != 0.8
+
+
+def test_grid_sweep_expands_the_full_factorial(tmp_path):
+    text = EXPERIMENT.split("[scenarios")[0] + '[sweep]\n"behaviour.mu" = [0.2, 0.4]\n"network.mean_degree" = [4, 6, 8]\n'
+    specs = expand(load_experiment(write(tmp_path, text)))
+    assert len(specs) == 6 * 3
+    assert {(s.params["behaviour.mu"], s.params["network.mean_degree"]) for s in specs} == {
+        (a, b) for a in (0.2, 0.4) for b in (4, 6, 8)}
+    assert specs[0].scenario.behaviour.mu == 0.2 and specs[0].scenario.network.mean_degree == 4
+
+
+def test_lhs_sweep_is_seeded_and_stratified(tmp_path):
+    text = (EXPERIMENT.split("[scenarios")[0] + '[sweep]\nmethod = "lhs"\nsamples = 8\n'
+            '"behaviour.mu" = { low = 0.0, high = 0.8 }\n"network.kind" = ["watts_strogatz", "erdos_renyi"]\n')
+    exp = load_experiment(write(tmp_path, text))
+    points = exp.sweep.points(99)
+    assert points == exp.sweep.points(99) != exp.sweep.points(100)
+    strata = sorted(int(p["behaviour.mu"] / 0.1) for p in points)
+    assert strata == list(range(8)), "one sample per stratum"
+    assert sorted(p["network.kind"] for p in points).count("erdos_renyi") == 4
+
+
+@pytest.mark.parametrize(("fragment", "message"), [
+    ('[scenarios.x]\n"behaviour.b_psh" = 1\n', r"unknown key 'behaviour.b_psh' in .*\[scenarios.x\]; did you mean 'b_push'"),
+    ('[scenarios.x]\n"events.apolgy.day" = 4\n', r"no event with id 'apolgy'; did you mean 'apology'"),
+    ('[sweep]\n"behaviour.mu" = []\n', r"sweep.\"behaviour.mu\".*expected a non-empty list"),
+    ('[sweep]\nmethod = "lhs"\nsamples = 4\n"behaviour.mu" = { low = "a", high = 1 }\n',
+     r"sweep.\"behaviour.mu\".*expected \{low = <number>, high = <number>\}"),
+    ('[sweep]\n"behaviour.mu" = 0.3\n', r"expected a list of values"),
+    ('[sweep]\n"behaviour.mu" = [2.0]\n', r"behaviour.mu.*expected a value in \[0.0, 1.0\]"),
+    ('[sweep]\nmethod = "random"\n"behaviour.mu" = [0.1]\n', r"sweep.method.*expected 'grid' or 'lhs'"),
+])
+def test_bad_experiment_configs_get_clear_errors(tmp_path, fragment, message):
+    text = EXPERIMENT.split("[scenarios")[0] + fragment
+    with pytest.raises(ConfigError, match=message):
+        load_experiment(write(tmp_path, text))
+
+
+def test_cli_reports_config_errors_without_a_traceback(tmp_path, capsys):
+    path = write(tmp_path, EXPERIMENT + '\n[scenarios.y]\n"behaviour.b_psh" = 1\n')
+    assert run_cli(str(path), "--out", str(tmp_path / "out")) == 2
+    assert "did you mean 'b_push'" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists(), "nothing written for a bad config"
+
+
+def test_run_writes_a_self_describing_results_folder(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert run_cli(str(write(tmp_path)), "--out", str(out), "--workers", "1") == 0
+    printed = capsys.readouterr().out
+    assert "no_apology" in printed and "peak telegram" in printed
+    for name in ("manifest.json", "config.toml", "runs.parquet", "timeseries.parquet"):
+        assert (out / name).is_file()
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["counts"] == {"scheduled": 9, "done": 9, "failed": 0}
+    assert m["root_seed"] == 99 and len(m["config_hash"]) == 12
+    assert m["runs"]["loud-r1"]["seed"] == {"entropy": 99, "spawn_key": [1]}
+    assert {"mesa", "numpy", "python"} <= set(m["versions"])
+    assert {"commit", "dirty"} <= set(m["git"]) and m["host"]
+    assert m["started"][-6] in "+-" and m["finished"][-6] in "+-"      # ISO 8601 with zone
+    assert "[scenarios.loud.behaviour]" in m["config_as_given"]["text"]
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert set(runs["status"]) == {"done"} and len(runs) == 9
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    assert len(ts) == 9 * 26
+    assert not list(out.rglob("*.tmp")), "no temporary files left behind"
+
+
+def test_results_command_shows_scenarios_side_by_side(tmp_path, capsys):
+    out = tmp_path / "out"
+    run_cli(str(write(tmp_path)), "--out", str(out), "--workers", "1")
+    capsys.readouterr()
+    assert main(["results", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rows = [line.split()[0] for line in lines if line.split() and line.split()[0] in ("baseline", "no_apology", "loud")]
+    assert rows == ["baseline", "no_apology", "loud"]
+
+
+def test_rerun_resumes_without_recomputing_finished_runs(tmp_path, capsys):
+    out = tmp_path / "out"
+    path = write(tmp_path)
+    run_cli(str(path), "--out", str(out), "--workers", "1")
+    written = {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("*.json")}
+    (out / "runs" / "loud-r2.json").unlink()                       # as if that run never finished
+    capsys.readouterr()
+    run_cli(str(path), "--out", str(out), "--workers", "1")
+    assert "8 already done, 1 to run" in capsys.readouterr().err
+    now = {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("*.json")}
+    assert {k for k in now if now[k] != written.get(k)} == {"loud-r2.json"}
+
+
+def test_a_different_config_is_refused_in_an_existing_folder(tmp_path, capsys):
+    out = tmp_path / "out"
+    run_cli(str(write(tmp_path)), "--out", str(out), "--workers", "1")
+    other = write(tmp_path, EXPERIMENT.replace("seed = 99", "seed = 100"), "other.toml")
+    assert run_cli(str(other), "--out", str(out), "--workers", "1") == 2
+    assert "holds results of another configuration" in capsys.readouterr().err
+
+
+def test_without_out_the_same_config_reuses_its_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    path = write(tmp_path)
+    run_cli(str(path), "--workers", "1")
+    run_cli(str(path), "--workers", "1")
+    assert "resuming" in capsys.readouterr().err
+    assert len(list((tmp_path / "results" / "tiny").iterdir())) == 1
+
+
+def test_a_run_that_raises_is_stored_as_failed_while_the_rest_finish(tmp_path, capsys):
+    text = EXPERIMENT + '\n[scenarios.broken]\n"network.kind" = "file"\n"network.file" = "missing.graphml"\n'
+    out = tmp_path / "out"
+    assert run_cli(str(write(tmp_path, text)), "--out", str(out), "--workers", "1") == 1
+    assert "3 run(s) failed" in capsys.readouterr().err
+    r = load_results(out)
+    failed = r.runs[r.runs["status"] == "failed"]
+    assert sorted(failed["run_id"]) == ["broken-r0", "broken-r1", "broken-r2"]
+    assert all("graph file not found" in e and "Traceback" in e for e in failed["error"])
+    assert len(r.done) == 9 and r.manifest["counts"]["failed"] == 3
+
+
+def _results_via(executor_args: dict, path: Path, out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    exp = load_experiment(path)
+    specs = expand(exp)
+    store, _ = ResultsStore.open(exp, specs, out)
+    executor, resources = make_executor(**executor_args)
+    try:
+        for result in iter_results(executor, specs):
+            store.write(result)
+    finally:
+        executor.shutdown()
+        for r in resources:
+            r.close()
+    store.finish(len(specs))
+    return frames(out)
+
+
+@pytest.mark.slow
+def test_serial_and_process_pool_give_identical_results(tmp_path):
+    path = write(tmp_path)
+    serial = _results_via({"workers": 1}, path, tmp_path / "serial")
+    pool = _results_via({"workers": 2}, path, tmp_path / "pool")
+    pd.testing.assert_frame_equal(serial[0], pool[0], check_exact=True)
+    pd.testing.assert_frame_equal(serial[1], pool[1], check_exact=True)
+
+
+@pytest.mark.slow
+@pytest.mark.cluster
+def test_dask_local_cluster_gives_the_same_results_as_serial(tmp_path):
+    pytest.importorskip("distributed")
+    path = write(tmp_path)
+    serial = _results_via({"workers": 1}, path, tmp_path / "serial")
+    dask = _results_via({"workers": 2, "dask": True}, path, tmp_path / "dask")
+    pd.testing.assert_frame_equal(serial[0], dask[0], check_exact=True)
+    pd.testing.assert_frame_equal(serial[1], dask[1], check_exact=True)
+
+
+@pytest.mark.slow
+@pytest.mark.cluster
+def test_scheduler_address_connects_to_a_running_cluster(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    path = write(tmp_path)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster:
+        remote = _results_via({"scheduler": cluster.scheduler_address}, path, tmp_path / "remote")
+    serial = _results_via({"workers": 1}, path, tmp_path / "serial")
+    pd.testing.assert_frame_equal(serial[1], remote[1], check_exact=True)
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_to_exactly_the_uninterrupted_results(tmp_path):
+    text = EXPERIMENT.replace("replications = 3", "replications = 8").replace("n = 400", "n = 3000")
+    path = write(tmp_path, text)
+    sim_cmd = [sys.executable, "-m", "sim.cli", "run", str(path), "--workers", "1", "--quiet"]
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen([*sim_cmd, "--out", str(killed)], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while len(list((killed / "runs").glob("*.json"))) < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = {p.name: p.stat().st_mtime_ns for p in (killed / "runs").glob("*.json")}
+    assert 5 <= len(before) < 24, "killed mid-experiment"
+    assert not (killed / "runs.parquet").exists()
+    subprocess.run([*sim_cmd, "--out", str(killed)], cwd=ROOT, check=True, capture_output=True)
+    after = {p.name: p.stat().st_mtime_ns for p in (killed / "runs").glob("*.json")}
+    assert all(after[k] == v for k, v in before.items()), "finished runs were not recomputed"
+    assert len(after) == 24
+    subprocess.run([*sim_cmd, "--out", str(tmp_path / "whole")], cwd=ROOT, check=True, capture_output=True)
+    got, want = frames(killed), frames(tmp_path / "whole")
+    pd.testing.assert_frame_equal(got[0], want[0], check_exact=True)
+    pd.testing.assert_frame_equal(got[1], want[1], check_exact=True)
+
+
+def test_not_a_results_folder_is_reported(tmp_path):
+    with pytest.raises(ResultsError, match="is not a results folder"):
+        load_results(tmp_path)
