@@ -20,6 +20,7 @@ EPILOG = """examples:
   sim results results/korea_2014/<folder>                  summary table of a results folder
   sim plot results/korea_2014/<folder> --format png,pdf    figures from saved results
   sim viz                                                  the interactive page on http://127.0.0.1:8765
+  sim validate --quick                                     theory and 2014 checks -> docs/VALIDATION.md
 """
 
 
@@ -132,6 +133,16 @@ def cmd_assets(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    from sim.validation.report import write_report
+
+    sections = write_report(Path(args.out), quick=args.quick, only=args.only or None)
+    for section in sections:
+        print(f"{'ok  ' if section.passed else 'MISS'}  {section.title}")
+    print(f"report: {args.out}")
+    return 0 if all(s.passed for s in sections) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sim", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
@@ -184,6 +195,15 @@ def build_parser() -> argparse.ArgumentParser:
     viz.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     viz.add_argument("--port", type=int, default=8765, help="port (default 8765)")
     viz.set_defaults(func=cmd_viz)
+
+    val = sub.add_parser("validate", help="validate against theory and the 2014 data; write docs/VALIDATION.md",
+                         description="Run the validation suite (Bass, Granovetter, Watts, the 2014 patterns) "
+                                     "and write the report with its figures.")
+    val.add_argument("--quick", action="store_true", help="reduced versions (as in the tests)")
+    val.add_argument("--out", default="docs/VALIDATION.md", help="report file (figures go beside it)")
+    val.add_argument("--only", action="append", metavar="CHECK",
+                     help="run only this check (repeatable): bass, granovetter, watts, korea")
+    val.set_defaults(func=cmd_validate)
 
     assets = sub.add_parser("assets", help="fill solara's browser-asset cache from the npm registry (offline)",
                             description="Fetch the page's JavaScript assets from the npm registry into "

@@ -427,11 +427,11 @@ def _check_range(value: Any, f: dataclasses.Field, key: str, where: str) -> None
     if choices is not None and value not in choices:
         raise ConfigError(f"key '{key}' in {where}: expected one of {', '.join(map(repr, choices))}, "
                           f"got {value!r}{_did_you_mean(str(value), choices)}")
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if (lo is not None and value < lo) or (hi is not None and value > hi):
-            rng = f"in [{lo}, {hi}]" if lo is not None and hi is not None else (
-                f">= {lo}" if lo is not None else f"<= {hi}")
-            raise ConfigError(f"key '{key}' in {where}: expected a value {rng}, got {value!r}")
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    if numeric and ((lo is not None and value < lo) or (hi is not None and value > hi)):
+        rng = f"in [{lo}, {hi}]" if lo is not None and hi is not None else (
+            f">= {lo}" if lo is not None else f"<= {hi}")
+        raise ConfigError(f"key '{key}' in {where}: expected a value {rng}, got {value!r}")
 
 
 def _build(cls: type, data: Mapping[str, Any], prefix: str, where: str,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, SMALL, small_scenario
+
 from sim.config import ConfigError, config_reference, load_config
 
 KOREA = ROOT / "experiments" / "korea_2014.toml"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import small_scenario
+
 from sim import ArrayModel, MessengerModel
 from sim.config import EventSpec
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import ROOT
+
 from sim.cli import main
 from sim.config import ConfigError
 from sim.experiment import expand, iter_results, load_experiment, make_executor
@@ -105,7 +105,8 @@ def test_scenario_overrides_apply_only_to_their_scenario(tmp_path):
 
 
 def test_grid_sweep_expands_the_full_factorial(tmp_path):
-    text = EXPERIMENT.split("[scenarios")[0] + '[sweep]\n"behaviour.mu" = [0.2, 0.4]\n"network.mean_degree" = [4, 6, 8]\n'
+    sweep = '[sweep]\n"behaviour.mu" = [0.2, 0.4]\n"network.mean_degree" = [4, 6, 8]\n'
+    text = EXPERIMENT.split("[scenarios")[0] + sweep
     specs = expand(load_experiment(write(tmp_path, text)))
     assert len(specs) == 6 * 3
     assert {(s.params["behaviour.mu"], s.params["network.mean_degree"]) for s in specs} == {
@@ -125,7 +126,8 @@ def test_lhs_sweep_is_seeded_and_stratified(tmp_path):
 
 
 @pytest.mark.parametrize(("fragment", "message"), [
-    ('[scenarios.x]\n"behaviour.b_psh" = 1\n', r"unknown key 'behaviour.b_psh' in .*\[scenarios.x\]; did you mean 'b_push'"),
+    ('[scenarios.x]\n"behaviour.b_psh" = 1\n',
+     r"unknown key 'behaviour.b_psh' in .*\[scenarios.x\]; did you mean 'b_push'"),
     ('[scenarios.x]\n"events.apolgy.day" = 4\n', r"no event with id 'apolgy'; did you mean 'apology'"),
     ('[sweep]\n"behaviour.mu" = []\n', r"sweep.\"behaviour.mu\".*expected a non-empty list"),
     ('[sweep]\nmethod = "lhs"\nsamples = 4\n"behaviour.mu" = { low = "a", high = 1 }\n',

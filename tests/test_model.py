@@ -9,9 +9,9 @@ import mesa
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import ROOT, small_scenario
 
 import sim
-from conftest import ROOT, small_scenario
 from sim import metrics
 from sim.metrics import weekly_ratio
 
@@ -74,7 +74,7 @@ def test_invariants_hold_every_day_on_the_mesa_engine():
         for agent in model.users:
             assert agent.active.any()
             assert agent.active[agent.primary], "primary must be one of the active platforms"
-        active, primary, alarm, ever, _ = model.state_arrays()
+        _, _, alarm, ever, _ = model.state_arrays()
         assert ((alarm >= 0) & (alarm <= 1)).all()
         if previous_ever is not None:
             assert (ever >= previous_ever).all()

@@ -124,7 +124,7 @@ def test_ppm_keeps_a_rival_inside_the_band_and_drops_it_below():
 def test_ppm_never_drops_the_primary_rival():
     b = deterministic()
     x = inputs(active=np.array([[True, True]]), primary=np.array([1]))
-    active, primary, _ = rules.ppm(b, x)
+    active, _, _ = rules.ppm(b, x)
     assert active[0, 1]
 
 
