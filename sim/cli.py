@@ -109,12 +109,17 @@ def cmd_results(args: argparse.Namespace) -> int:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from sim.plots import plot_results
+    from sim.plots import FORMATS, plot_results
     from sim.store import load_results
 
+    formats = tuple(f.strip().lower() for f in args.format.split(",") if f.strip())
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        print(f"error: --format {args.format!r}: expected a comma-separated list of {', '.join(FORMATS)}",
+              file=sys.stderr)
+        return 2
     results = load_results(args.folder)
     out = Path(args.out) if args.out else Path(args.folder) / "figures"
-    formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
     for path in plot_results(results, out, formats=formats):
         print(path)
     return 0

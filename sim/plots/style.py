@@ -1,0 +1,229 @@
+"""Shared look of every figure: rc style, platform colours and names, the calendar axis, event markers, and
+the mean with its 95% band across replications."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import matplotlib as mpl
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.transforms import blended_transform_factory
+
+from sim.palette import label_for, platform_colours
+from sim.store import Results, ResultsError
+from sim.summary import ci95
+
+__all__ = ["BASELINE_COLOUR", "SCENARIO_COLOURS", "EventMark", "Platforms", "apply_day_axis", "done_ids",
+           "draw_event_key", "mark_events", "mean_band", "new_figure", "percent", "scenario_events",
+           "series_of", "style"]
+
+#: Paul Tol's "muted" qualitative scheme (colour-blind safe) for scenarios; the baseline is drawn in black.
+SCENARIO_COLOURS = ("#CC6677", "#332288", "#117733", "#882255", "#44AA99", "#999933", "#AA4499", "#88CCEE",
+                    "#DDCC77")
+BASELINE_COLOUR = "#000000"
+EVENT_COLOUR = "#6b6b6b"
+_BADGE_BASE, _BADGE_STEP = 9.0, 12.0  # points above the axis: first row of event badges, each further row
+
+_RC: dict[str, Any] = {
+    "font.family": "DejaVu Sans",
+    "font.size": 9.5,
+    "axes.titlesize": 10.5,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.labelsize": 9.5,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "axes.axisbelow": True,
+    "grid.color": "#e3e3e3",
+    "grid.linewidth": 0.6,
+    "legend.frameon": False,
+    "legend.fontsize": 8.5,
+    "xtick.labelsize": 8.5,
+    "ytick.labelsize": 8.5,
+    "figure.titlesize": 12,
+    "figure.titleweight": "bold",
+    "figure.dpi": 100,
+    "savefig.dpi": 200,
+    "savefig.bbox": "tight",
+    "savefig.pad_inches": 0.08,
+    "svg.fonttype": "none",
+    "pdf.fonttype": 42,
+}
+
+
+@contextlib.contextmanager
+def style() -> Iterator[None]:
+    """The figures' matplotlib settings, for building and saving."""
+    with mpl.rc_context(_RC):
+        yield
+
+
+def new_figure(width: float, height: float) -> Figure:
+    """A figure on the Agg canvas (no pyplot, no GUI backend, nothing global to close)."""
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def percent(x: Any) -> Any:
+    """A share in [0, 1] as a percentage."""
+    return 100 * x
+
+
+class Platforms:
+    """The experiment's platforms: names in config order, the incumbent and the rivals, colours and labels."""
+
+    def __init__(self, manifest: dict[str, Any]) -> None:
+        self.names: list[str] = list(manifest["platforms"])
+        self.incumbent: str = manifest["incumbent"]
+        self.rivals: list[str] = [p for p in self.names if p != self.incumbent]
+        self._colours = dict(zip(self.names, platform_colours(self.names), strict=True))
+
+    def colour(self, name: str) -> str:
+        """The platform's colour (:mod:`sim.palette`: fixed per known platform, distinct within a config)."""
+        return self._colours[name]
+
+    @staticmethod
+    def label(name: str) -> str:
+        """Display name, e.g. KakaoTalk."""
+        return label_for(name)
+
+
+# Runs and series -------------------------------------------------------------------------------------------
+def done_ids(results: Results, scenario: str | None = None, point: int | None = None) -> list[str]:
+    """Ids of the finished runs, of one scenario and sweep point if given."""
+    done = results.done
+    if done.empty:
+        raise ResultsError(f"{results.root}: no finished runs to plot (runs/*.json has none with status "
+                           "'done'); run the experiment first")
+    keep = pd.Series(True, index=done.index)
+    if scenario is not None:
+        keep &= done["scenario"] == scenario
+    if point is not None:
+        keep &= done["point"] == point
+    return done.loc[keep, "run_id"].tolist()
+
+
+def series_of(results: Results, run_ids: Sequence[str]) -> pd.DataFrame:
+    """The daily time series of the given runs."""
+    ts = results.timeseries
+    return ts[ts["run_id"].isin(run_ids)]
+
+
+def mean_band(ts: pd.DataFrame, values: pd.Series) -> pd.DataFrame:
+    """Per day of ``ts``: mean of ``values`` (aligned with ``ts``) across runs and the 95% CI half-width
+    (:func:`sim.summary.ci95`; NaN for a single run). Columns day, mean, half."""
+    rows = [(day, *ci95(grp)) for day, grp in values.groupby(ts["day"], sort=True)]
+    return pd.DataFrame(rows, columns=["day", "mean", "half"])
+
+
+# Calendar axis and events ----------------------------------------------------------------------------------
+def _date(start: str, day: int) -> datetime.date:
+    return datetime.date.fromisoformat(start) + datetime.timedelta(days=int(day))
+
+
+def day_label(start: str, day: int) -> str:
+    """'Oct 1' for a start date, else 'day 30'."""
+    if not start:
+        return f"day {day}"
+    d = _date(start, day)
+    return f"{d:%b} {d.day}"
+
+
+def apply_day_axis(ax: Axes, start: str, last_day: int) -> None:
+    """Label the time axis: dates (ticks on the 1st of each month, minor ticks weekly from day 0) when the
+    experiment has a start date, else day numbers."""
+    ax.set_xlim(0, last_day)
+    if not start:
+        ax.set_xlabel("day")
+        return
+    d0 = datetime.date.fromisoformat(start)
+    ticks: list[int] = []
+    month = datetime.date(d0.year, d0.month, 1)
+    while (month - d0).days <= last_day:
+        if month >= d0:
+            ticks.append((month - d0).days)
+        month = datetime.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    ax.set_xticks(ticks, [day_label(start, t) for t in ticks])
+    ax.set_xticks(range(0, last_day + 1, 7), minor=True)
+    ax.set_xlabel(f"date (day 0 = {day_label(start, 0)}, {d0.year})")
+
+
+@contextlib.contextmanager
+def _no_autoscale(ax: Axes) -> Iterator[None]:
+    ax.set_autoscale_on(False)
+    try:
+        yield
+    finally:
+        ax.set_autoscale_on(True)
+
+
+class EventMark:
+    """An event as marked on a time axis: its number in the key, id, day and kind."""
+
+    def __init__(self, number: int, event: dict[str, Any]) -> None:
+        self.number = number
+        self.id: str = event["id"]
+        self.day: int = int(event["day"])
+        self.kind: str = event["kind"]
+
+    @property
+    def label(self) -> str:
+        return self.id.replace("_", " ")
+
+
+def scenario_events(manifest: dict[str, Any], scenario: str, last_day: int) -> list[EventMark]:
+    """The scenario's events within the plotted days, numbered in day order."""
+    events = manifest.get("scenario_events", {}).get(scenario, manifest.get("events", []))
+    inside = sorted((e for e in events if 0 <= e["day"] <= last_day), key=lambda e: e["day"])
+    return [EventMark(i, e) for i, e in enumerate(inside, start=1)]
+
+
+def _badge(ax: Axes, xy: tuple[float, float], text: str, xycoords: Any, offset: float = 0,
+           colour: str = EVENT_COLOUR) -> None:
+    ax.annotate(text, xy, xycoords=xycoords, xytext=(0, offset), textcoords="offset points", ha="center",
+                va="center", fontsize=7, color="white", fontweight="bold", annotation_clip=False, zorder=5,
+                bbox={"boxstyle": "circle,pad=0.22", "fc": colour, "ec": "none"})
+
+
+def mark_events(axes: Sequence[Axes], events: Sequence[EventMark], last_day: int) -> float:
+    """A dotted vertical line at each event day on every axis, and numbered badges above the first axis
+    (staggered in rows where events fall within a few days of each other). Returns the title pad (points)
+    that clears the badges."""
+    for ax in axes:
+        with _no_autoscale(ax):
+            for e in events:
+                ax.axvline(e.day, color=EVENT_COLOUR, lw=0.7, ls=(0, (1.5, 2)), zorder=1, gid=f"event:{e.id}")
+    top = axes[0]
+    trans = blended_transform_factory(top.transData, top.transAxes)
+    gap = max(last_day / 45, 1.5)
+    row_end: list[float] = []
+    for e in events:
+        row = next((i for i, end in enumerate(row_end) if e.day - end >= gap), len(row_end))
+        if row == len(row_end):
+            row_end.append(e.day)
+        row_end[row] = e.day
+        _badge(top, (e.day, 1), str(e.number), trans, offset=_BADGE_BASE + _BADGE_STEP * row)
+    return _BADGE_BASE + _BADGE_STEP * len(row_end) if events else 6
+
+
+def draw_event_key(ax: Axes, events: Sequence[EventMark], start: str, title: str = "events") -> None:
+    """The key to the numbered event badges, as a column of text at the top of ``ax`` (an otherwise empty
+    axis): badge, date, then the event's id and kind."""
+    ax.set_axis_off()
+    ax.set_title(title, fontsize=9.5)
+    for i, e in enumerate(events):
+        y = -4 - 25 * i
+        _badge(ax, (0, 1), str(e.number), "axes fraction", offset=y)
+        for dy, text, look in ((0, day_label(start, e.day), {"fontsize": 8.5, "fontweight": "bold"}),
+                               (-10.5, f"{e.label} ({e.kind.replace('_', ' ')})",
+                                {"fontsize": 7.5, "color": "#404040"})):
+            ax.annotate(text, (0, 1), xycoords="axes fraction", xytext=(9, y + dy),
+                        textcoords="offset points", va="center", annotation_clip=False, **look)
