@@ -15,20 +15,23 @@ def observe(day: int, names: tuple[str, ...], incumbent: int, active: np.ndarray
     number of adoption events per user (equal to ``adopters_<p>`` minus the day-0 base when nobody re-adopts)."""
     n = len(alarm)
     row: dict[str, float] = {"day": day}
-    counts = active.sum(axis=0)
+    columns = range(active.shape[1])  # per-column counts: numpy's row-wise reductions are slow for few columns
+    counts = [np.count_nonzero(active[:, k]) for k in columns]
     prim = np.bincount(primary, minlength=len(names))
     row |= {f"active_{p}": counts[k] / n for k, p in enumerate(names)}
     row |= {f"primary_{p}": prim[k] / n for k, p in enumerate(names)}
-    n_active = active.sum(axis=1)
+    n_active = np.zeros(n, dtype=np.int16)
+    for k in columns:
+        n_active += active[:, k]
     on_inc = active[:, incumbent]
     row["multihoming"] = np.count_nonzero(n_active >= 2) / n
     row["incumbent_only"] = np.count_nonzero(on_inc & (n_active == 1)) / n
     row["rivals_only"] = np.count_nonzero(~on_inc) / n
     row[f"exit_{names[incumbent]}"] = np.count_nonzero(ever[:, incumbent] & ~active[:, incumbent]) / n
     row["mean_alarm"] = float(np.mean(alarm))
-    ever_counts = ever.sum(axis=0)
+    ever_counts = [np.count_nonzero(ever[:, k]) for k in columns]
     row |= {f"adopters_{p}": ever_counts[k] / n for k, p in enumerate(names)}
-    adopt_counts = adoptions.sum(axis=0)
+    adopt_counts = [int(adoptions[:, k].sum()) for k in columns]
     row |= {f"adoptions_{p}": adopt_counts[k] / n for k, p in enumerate(names)}
     return {k: (v if k == "day" else float(v)) for k, v in row.items()}
 

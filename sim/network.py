@@ -2,6 +2,10 @@
 
 Every generator takes a ``numpy.random.Generator`` derived from the run seed, so the seed fixes the network.
 Nodes are always ``0 .. n-1``; a graph read from a file is relabelled in the file's node order.
+
+Kind ``chung_lu`` is built in numpy (:mod:`sim.largegraph`) at any size. Above :data:`LARGE_GRAPH_NODES`
+users, ``erdos_renyi``, ``sbm`` and ``watts_strogatz`` are built by numpy stand-ins of the same family
+instead of networkx (docs/PERFORMANCE.md lists the differences); the other kinds always use networkx.
 """
 
 from __future__ import annotations
@@ -13,12 +17,17 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
+from sim import largegraph
 from sim.config import ConfigError, Network, Scenario
 
-__all__ = ["MAX_COMPLETE_GRAPH_NODES", "SocialGraph", "build_graph", "build_networkx", "from_networkx"]
+__all__ = ["LARGE_GRAPH_NODES", "MAX_COMPLETE_GRAPH_NODES", "SocialGraph", "build_graph", "build_networkx",
+           "from_networkx"]
 
 #: Above this size a complete graph is not materialised: the array engine uses the exact mean-field counts.
 MAX_COMPLETE_GRAPH_NODES = 2000
+#: Above this size erdos_renyi, sbm and watts_strogatz graphs are built in numpy (networkx would need
+#: minutes and gigabytes).
+LARGE_GRAPH_NODES = 500_000
 
 
 @dataclass(frozen=True)
@@ -51,18 +60,15 @@ class SocialGraph:
         return sp.csr_array((data, self.indices, self.indptr), shape=(self.n, self.n))
 
     def neighbour_counts(self, x: np.ndarray) -> np.ndarray:
-        """For a 0/1 matrix ``x`` (n, K): the number of each user's contacts with x = 1, per column."""
-        xi = x.astype(np.int32)
-        if self.complete:
-            return xi.sum(axis=0, dtype=np.int64)[None, :] - xi
-        return (self._matrix() @ xi).astype(np.int64)
+        """For a 0/1 matrix ``x`` (n, K): the number of each user's contacts with x = 1, per column (int64).
 
-    def _matrix(self) -> sp.csr_array:
-        cached = self.__dict__.get("_csr")
-        if cached is None:
-            cached = self.adjacency()
-            object.__setattr__(self, "_csr", cached)
-        return cached
+        One-off counts; the array engine keeps a :class:`~sim.largegraph.PackedCounts` up to date instead."""
+        xi = x.astype(np.int64)
+        if self.complete:
+            return xi.sum(axis=0)[None, :] - xi
+        counter = largegraph.PackedCounts(self.indptr, self.indices, x.shape[1])
+        counter.update([x[:, k].astype(bool) for k in range(x.shape[1])])
+        return np.stack([counter.counts(k) for k in range(x.shape[1])], axis=1).astype(np.int64)
 
     def neighbours(self, i: int) -> np.ndarray:
         if self.complete:
@@ -88,29 +94,37 @@ def from_networkx(g: nx.Graph, engaged: np.ndarray | None = None) -> SocialGraph
     g.remove_edges_from(nx.selfloop_edges(g))
     a = nx.to_scipy_sparse_array(g, nodelist=range(n), weight=None, format="csr", dtype=np.int8)
     a.sort_indices()
-    index_type = np.int32 if n < 2**31 else np.int64
-    return SocialGraph(n=n, indptr=a.indptr.astype(np.int64), indices=a.indices.astype(index_type),
-                       engaged=engaged)
+    return SocialGraph(n=n, indptr=a.indptr.astype(np.int64),
+                       indices=a.indices.astype(largegraph.index_dtype(n)), engaged=engaged)
 
 
 def _engaged_size(scenario: Scenario) -> int:
     return round(scenario.population.engaged.share * scenario.population.n)
 
 
+def _first(n: int, m: int) -> np.ndarray:
+    """The engaged community of the block generators: users 0 .. m-1."""
+    engaged = np.zeros(n, dtype=bool)
+    engaged[:m] = True
+    return engaged
+
+
+def _check_blocks(n: int, m: int) -> None:
+    if m < 2 or n - m < 2:
+        raise ConfigError("network kind 'sbm' needs population.engaged.share to leave at least 2 users in "
+                          f"each block (engaged: {m}, rest: {n - m})")
+
+
 def _sbm(net: Network, n: int, m: int, seed: int) -> tuple[nx.Graph, np.ndarray]:
     """Two blocks, engaged (size m) and the rest, with mean degree ~``mean_degree`` for everyone and a
     fraction ``engaged_inside`` of each engaged user's ties inside the engaged block."""
     d = net.mean_degree
-    if m < 2 or n - m < 2:
-        raise ConfigError("network kind 'sbm' needs population.engaged.share to leave at least 2 users in each "
-                          f"block (engaged: {m}, rest: {n - m})")
+    _check_blocks(n, m)
     p_in = min(1.0, d * net.engaged_inside / (m - 1))
     p_out = min(1.0, d * (1 - net.engaged_inside) / (n - m))
     p_rest = min(1.0, max(0.0, d - m * p_out) / (n - m - 1))
     g = nx.stochastic_block_model([m, n - m], [[p_in, p_out], [p_out, p_rest]], seed=seed, sparse=True)
-    engaged = np.zeros(n, dtype=bool)
-    engaged[:m] = True
-    return nx.Graph(g), engaged
+    return nx.Graph(g), _first(n, m)
 
 
 def _read_file(net: Network, scenario: Scenario) -> nx.Graph:
@@ -136,16 +150,27 @@ def _read_file(net: Network, scenario: Scenario) -> nx.Graph:
     return nx.convert_node_labels_to_integers(g, ordering="default")
 
 
-def build_networkx(scenario: Scenario, rng: np.random.Generator) -> tuple[nx.Graph, np.ndarray | None]:
-    """The scenario's graph as networkx, seeded by ``rng``; also the engaged community where the generator
-    has one (sbm), else None."""
+def _half_degree(scenario: Scenario) -> int:
+    """Links added per user by the ring and growth generators (mean degree / 2, at least 1)."""
     net, n = scenario.network, scenario.population.n
+    m = max(1, round(net.mean_degree / 2))
+    if net.kind in ("watts_strogatz", "barabasi_albert", "powerlaw_cluster") and m >= n:
+        raise ConfigError(f"key 'network.mean_degree' in {scenario.source}: {net.mean_degree} is too large "
+                          f"for population.n = {n}")
+    return m
+
+
+def build_networkx(scenario: Scenario, rng: np.random.Generator) -> tuple[nx.Graph, np.ndarray | None]:
+    """The scenario's graph from the networkx generators, seeded by ``rng``; also the engaged community where
+    the generator has one (sbm), else None. Kind ``chung_lu`` is built in numpy and converted. (Above
+    LARGE_GRAPH_NODES users :func:`build_graph` uses numpy stand-ins for some kinds instead.)"""
+    net, n = scenario.network, scenario.population.n
+    if net.kind == "chung_lu":
+        g = build_graph(scenario, rng)
+        return g.to_networkx(), g.engaged
     seed = int(rng.integers(2**32))
     d = net.mean_degree
-    m = max(1, round(d / 2))
-    where = scenario.source
-    if net.kind in ("watts_strogatz", "barabasi_albert", "powerlaw_cluster") and m >= n:
-        raise ConfigError(f"key 'network.mean_degree' in {where}: {d} is too large for population.n = {n}")
+    m = _half_degree(scenario)
     match net.kind:
         case "watts_strogatz":
             return nx.watts_strogatz_graph(n, 2 * m, net.rewire_prob, seed=seed), None
@@ -164,11 +189,36 @@ def build_networkx(scenario: Scenario, rng: np.random.Generator) -> tuple[nx.Gra
     raise AssertionError(net.kind)  # the config validator admits only the kinds above
 
 
+def _build_numpy(scenario: Scenario, rng: np.random.Generator) -> SocialGraph:
+    """Kinds built directly as CSR: chung_lu at any size, the stand-ins above LARGE_GRAPH_NODES."""
+    net, n = scenario.network, scenario.population.n
+    m = _engaged_size(scenario)
+    engaged = None
+    match net.kind:
+        case "chung_lu":
+            indptr, indices = largegraph.chung_lu(n, net.mean_degree, net.exponent, m, net.engaged_inside,
+                                                  rng)
+            engaged = _first(n, m)
+        case "sbm":
+            _check_blocks(n, m)
+            indptr, indices = largegraph.sbm(n, net.mean_degree, m, net.engaged_inside, rng)
+            engaged = _first(n, m)
+        case "erdos_renyi":
+            indptr, indices = largegraph.erdos_renyi(n, net.mean_degree, rng)
+        case "watts_strogatz":
+            indptr, indices = largegraph.watts_strogatz(n, _half_degree(scenario), net.rewire_prob, rng)
+        case _:
+            raise AssertionError(net.kind)  # build_graph routes only the kinds above here
+    return SocialGraph(n=n, indptr=indptr, indices=indices, engaged=engaged)
+
+
 def build_graph(scenario: Scenario, rng: np.random.Generator) -> SocialGraph:
     """The scenario's graph in CSR form. A large complete graph is kept implicit (mean field)."""
-    if scenario.network.kind == "complete" and scenario.population.n > MAX_COMPLETE_GRAPH_NODES:
-        n = scenario.population.n
+    kind, n = scenario.network.kind, scenario.population.n
+    if kind == "complete" and n > MAX_COMPLETE_GRAPH_NODES:
         return SocialGraph(n=n, indptr=np.zeros(n + 1, dtype=np.int64), indices=np.zeros(0, dtype=np.int32),
                            complete=True)
+    if kind == "chung_lu" or (kind in ("erdos_renyi", "sbm", "watts_strogatz") and n > LARGE_GRAPH_NODES):
+        return _build_numpy(scenario, rng)
     g, engaged = build_networkx(scenario, rng)
     return from_networkx(g, engaged)

@@ -95,6 +95,23 @@ class DecisionInputs:
     disruption: float = 0.0  # push away from an incumbent that is down (outage)
 
 
+def _chance(candidates: np.ndarray, u: np.ndarray, rate: float, x: np.ndarray, tau: float) -> np.ndarray:
+    """``candidates & (u < rate * logistic(x, tau))``, with the logistic evaluated only where ``u < rate``
+    (elsewhere the comparison is false anyway, since logistic <= 1): the same booleans for less work."""
+    out = candidates & (u < rate)
+    where = np.nonzero(out)
+    out[where] = u[where] < rate * logistic(x[where], tau)
+    return out
+
+
+def _any(columns: list[np.ndarray]) -> np.ndarray:
+    """Element-wise OR of bool columns (a loop over the few platforms beats ``any(axis=1)`` many times)."""
+    out = columns[0].copy()
+    for c in columns[1:]:
+        out |= c
+    return out
+
+
 def _use_value(b: Behaviour, x: DecisionInputs, f: np.ndarray, risk: np.ndarray) -> np.ndarray:
     """V_k = b_net f_k + b_appeal appeal_k + e_k - b_priv c R_k."""
     return b.b_net * f + b.b_appeal * x.appeal + x.taste - b.b_priv * x.concern[:, None] * risk
@@ -129,19 +146,19 @@ def ppm(b: Behaviour, x: DecisionInputs) -> tuple[np.ndarray, np.ndarray, np.nda
 
     rival = np.arange(k_count) != inc
     is_primary = np.arange(k_count) == x.primary[:, None]
-    adopt = ~x.active & rival & (x.u < b.lam * logistic(gap, b.tau))
+    adopt = _chance(~x.active & rival, x.u, b.lam, gap, b.tau)
     below = gap < -b.band
-    drop = x.active & rival & ~is_primary & below & (x.u < b.lam_drop * logistic(-b.band - gap, b.tau))
+    drop = _chance(x.active & rival & ~is_primary & below, x.u, b.lam_drop, -b.band - gap, b.tau)
 
     v_inc = value[:, inc]
     on_inc = x.active[:, inc]
-    has_other = x.active.sum(axis=1) > on_inc
-    leave = on_inc & has_other & (x.u[:, inc] < b.lam_exit * logistic(b.exit_level - v_inc, b.tau))
-    back = ~on_inc & (x.u[:, inc] < b.lam * logistic(v_inc - b.exit_level - b.band, b.tau))
+    has_other = _any([x.active[:, k] for k in range(k_count) if k != inc])
+    leave = _chance(on_inc & has_other, x.u[:, inc], b.lam_exit, b.exit_level - v_inc, b.tau)
+    back = _chance(~on_inc, x.u[:, inc], b.lam, v_inc - b.exit_level - b.band, b.tau)
 
     active = (x.active & ~drop) | adopt
     active[:, inc] = (on_inc & ~leave) | back
-    stranded = ~active.any(axis=1)          # dropped the last other platform on the day of leaving
+    stranded = ~_any([active[:, k] for k in range(k_count)])  # dropped the last other platform on leaving
     active[stranded, x.primary[stranded]] = True
     adopted = adopt.copy()
     adopted[:, inc] = back

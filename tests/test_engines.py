@@ -1,0 +1,173 @@
+"""The two engines give identical time series (MODEL_SPEC 7): every rule, every event kind, several seeds and
+graph kinds; and the array engine's chunks, threads and incremental counts change no number."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import ROOT, SMALL
+
+import sim
+from sim import engine, largegraph, network
+from sim.config import Scenario, apply_overrides, build_scenario
+
+#: Every event kind, in 24 days (news spread over several days, overlapping; an outage; appeal changes).
+ALL_EVENTS: list[dict[str, Any]] = [
+    {"day": 2, "kind": "announcement", "reach": 0.8, "intensity": 0.6, "duration_days": 3},
+    {"day": 4, "kind": "outage", "duration_days": 2, "severity": 0.5},
+    {"day": 5, "kind": "revelation", "reach": 0.9, "intensity": 0.8, "duration_days": 2},
+    {"day": 6, "kind": "retention_cut", "reach": 0.5, "credibility": 0.1, "exposure_factor": 0.9},
+    {"day": 7, "kind": "localisation", "platform": "rival", "appeal_gain": 0.1},
+    {"day": 8, "kind": "encryption_promise", "reach": 0.6, "credibility": 0.2, "duration_days": 2},
+    {"day": 10, "kind": "apology_refusal", "reach": 0.7, "credibility": 0.4, "exposure_factor": 0.7,
+     "duration_days": 3},
+    {"day": 11, "kind": "clarification", "reach": 0.6, "credibility": 0.3},
+    {"day": 13, "kind": "feature", "platform": "other", "appeal_gain": 0.05},
+    {"day": 15, "kind": "encryption_launch", "reach": 0.4, "credibility": 0.1, "exposure_to": 0.3},
+]
+
+
+def scenario(overrides: dict[str, Any] | None = None, events: list[dict[str, Any]] | None = None,
+             base_dir: str = ".") -> Scenario:
+    """SMALL at 300 users and 30 days with every event kind, then ``overrides`` (dotted keys)."""
+    data = copy.deepcopy(SMALL)
+    data["experiment"] |= {"steps": 30}
+    data["population"] |= {"n": 300, "seed_adopters": 3}
+    data["events"] = copy.deepcopy(ALL_EVENTS if events is None else events)
+    return build_scenario(apply_overrides(data, overrides, "test"), "test", base_dir=base_dir)
+
+
+@pytest.fixture(autouse=True)
+def small_chunks(monkeypatch):
+    """Odd, small chunks so that a 300-user run crosses many chunk boundaries in every phase."""
+    monkeypatch.setattr(engine, "CHUNK_ROWS", 37)
+    monkeypatch.setattr(largegraph, "COUNT_CHUNK", 101)
+
+
+def assert_engines_agree(s: Scenario, seed: int) -> pd.DataFrame:
+    mesa = sim.simulate(s, seed, "mesa")
+    array = sim.simulate(s, seed, "array")
+    pd.testing.assert_frame_equal(mesa, array, check_exact=True)
+    return array
+
+
+@pytest.mark.parametrize("rule", ["ppm", "threshold", "bass"])
+def test_every_rule_with_every_event_kind(rule):
+    ts = assert_engines_agree(scenario({"behaviour.rule": rule}), seed=3)
+    assert ts["mean_alarm"].max() > 2 * ts["mean_alarm"].iloc[0]   # the news did arrive
+    assert ts["adopters_rival"].iloc[-1] > ts["adopters_rival"].iloc[0]  # and users moved
+
+
+@pytest.mark.parametrize("kind", list(sim.config.EVENT_KINDS))
+def test_each_event_kind_alone(kind):
+    event = next(e for e in ALL_EVENTS if e["kind"] == kind) | {"day": 2}
+    s = scenario({"experiment.steps": 8, "population.n": 120}, events=[event])
+    assert_engines_agree(s, seed=5)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2024])
+def test_several_seeds(seed):
+    assert_engines_agree(scenario({"behaviour.tau": 0.0}), seed)  # tau 0: exact steps, ties matter
+
+
+@pytest.mark.parametrize(("kind", "net"), [
+    ("watts_strogatz", {}),
+    ("powerlaw_cluster", {}),
+    ("sbm", {"network.engaged_inside": 0.7}),
+    ("erdos_renyi", {"network.mean_degree": 4}),  # sparse: some users have no contacts
+    ("complete", {"population.n": 60}),
+    ("chung_lu", {"network.exponent": 2.2}),
+])
+def test_graph_kinds(kind, net):
+    assert_engines_agree(scenario({"network.kind": kind, "experiment.steps": 16, **net}), seed=7)
+
+
+def test_the_full_scale_scenario_runs_identically_at_small_n():
+    s = sim.load_config(ROOT / "experiments" / "korea_2014_full.toml")
+    assert (s.population.n, s.network.kind, s.experiment.engine) == (35_000_000, "chung_lu", "array")
+    assert s.experiment.replications == 1
+    small = sim.load_config(ROOT / "experiments" / "korea_2014_full.toml",
+                            {"population.n": 400, "experiment.steps": 40})
+    ts = assert_engines_agree(small, seed=1)
+    assert ts["mean_alarm"].max() > ts["mean_alarm"].iloc[0]
+
+
+def test_graph_from_a_file(tmp_path):
+    nx.write_edgelist(nx.connected_watts_strogatz_graph(150, 6, 0.3, seed=2), tmp_path / "contacts.txt",
+                      data=False)
+    s = scenario({"network.kind": "file", "network.file": "contacts.txt", "population.n": 150,
+                  "experiment.steps": 16}, base_dir=tmp_path)
+    assert_engines_agree(s, seed=1)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The array engine's own machinery changes no number
+# ---------------------------------------------------------------------------------------------------------
+
+def test_threads_chunks_and_incremental_counts_change_nothing(monkeypatch):
+    s = scenario({"population.n": 400, "network.kind": "chung_lu"})
+    reference = sim.ArrayModel(s, rng=9, threads=1)
+    for _ in range(s.experiment.steps):
+        reference.step()
+    expected = reference.timeseries()
+    for threads, chunk, share in ((2, 37, 0.25), (1, 1 << 16, 0.0), (2, 5, 1.0)):
+        monkeypatch.setattr(engine, "CHUNK_ROWS", chunk)
+        monkeypatch.setattr(largegraph, "INCREMENTAL_MAX_SHARE", share)  # 0: always count all; 1: never
+        model = sim.ArrayModel(s, rng=9, threads=threads)
+        for _ in range(s.experiment.steps):
+            model.step()
+        pd.testing.assert_frame_equal(model.timeseries(), expected, check_exact=True)
+        np.testing.assert_array_equal(model.alarm, reference.alarm)
+        np.testing.assert_array_equal(model.active, reference.active)
+
+
+def test_implicit_complete_graph_equals_the_stored_one(monkeypatch):
+    s = scenario({"network.kind": "complete", "population.n": 90})
+    stored = sim.simulate(s, 4, "array")
+    monkeypatch.setattr(network, "MAX_COMPLETE_GRAPH_NODES", 50)
+    assert sim.ArrayModel(s, rng=4).graph.complete
+    pd.testing.assert_frame_equal(sim.simulate(s, 4, "array"), stored, check_exact=True)
+
+
+def test_state_is_kept_in_compact_dtypes():
+    model = sim.ArrayModel(scenario(), rng=1)
+    model.step()
+    assert model.active.dtype == bool and model.ever.dtype == bool
+    assert model.primary.dtype == np.int8 and model.heard.dtype == np.int32
+    assert model.adoptions.dtype == np.uint16 and model.alarm.dtype == np.float64
+
+
+def test_adoption_counts_widen_before_they_could_overflow():
+    model = sim.ArrayModel(scenario({"behaviour.rule": "bass", "behaviour.bass_p": 0.5}), rng=1)
+    model.step()
+    before = model.adoptions.copy()
+    model.day = np.iinfo(np.uint16).max
+    model.step()
+    assert model.adoptions.dtype == np.int64
+    assert (model.adoptions >= before).all() and model.adoptions.sum() > before.sum()
+
+
+def test_decide_outside_the_schedule_counts_the_current_platform_use():
+    """decide() reads yesterday's platform use even when word of mouth did not count it first."""
+    s = scenario({"experiment.steps": 3})
+    a, b = sim.ArrayModel(s, rng=2), sim.ArrayModel(s, rng=2)
+    u = np.random.default_rng(0).random((s.population.n, 3))
+    a.decide(u)
+    b.spread_word_of_mouth(1)
+    b.decide(u)
+    np.testing.assert_array_equal(a.active, b.active)
+    np.testing.assert_array_equal(a.primary, b.primary)
+
+
+def test_random_draws_in_row_chunks_equal_one_draw():
+    """Generator.random fills arrays in order from one stream: rows drawn chunk by chunk are the rows of
+    one (n, K) draw, so the day's uniforms could be drawn in chunks without changing a number."""
+    whole = np.random.default_rng(11).random((1000, 3))
+    rng = np.random.default_rng(11)
+    chunks = [rng.random((size, 3)) for size in (1, 300, 37, 662)]
+    np.testing.assert_array_equal(np.concatenate(chunks), whole)
