@@ -24,10 +24,8 @@ import numpy as np
 
 from sim import rules
 from sim.config import Scenario
-from sim.events import Timeline
 from sim.largegraph import PackedCounts, serial
 from sim.network import SocialGraph
-from sim.platforms import PlatformState
 from sim.schedule import DailyCycle
 from sim.world import Seed, build_world
 
@@ -56,14 +54,7 @@ class ArrayModel(DailyCycle):
                  threads: int | None = None) -> None:
         seed = scenario.experiment.seed if rng is None else rng
         world = build_world(scenario, seed, graph)
-        self.config = scenario
-        self.graph = world.graph
-        self.traits = world.traits
-        self.platforms = PlatformState(scenario)
-        self.timeline = Timeline(scenario.events)
-        self.dynamics = np.random.default_rng(world.streams.dynamics)
-        self.day = 0
-        self.records = []
+        self.setup_common(scenario, world)
         n = self.graph.n
         self.threads = threads or default_threads(n)
         self._pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None

@@ -8,9 +8,7 @@ from mesa.discrete_space import Network
 
 from sim.agents import UserAgent
 from sim.config import Scenario
-from sim.events import Timeline
 from sim.network import MAX_COMPLETE_GRAPH_NODES, SocialGraph
-from sim.platforms import PlatformState
 from sim.schedule import DailyCycle
 from sim.world import Seed, build_world
 
@@ -32,15 +30,8 @@ class MessengerModel(DailyCycle, Model):
         if world.graph.complete and world.graph.n > MAX_COMPLETE_GRAPH_NODES:
             raise ValueError(f"the Mesa engine draws complete graphs up to {MAX_COMPLETE_GRAPH_NODES} users; "
                              "use engine = 'array' (exact mean field) for more")
-        self.config = scenario
-        self.graph = world.graph
-        self.traits = world.traits
+        self.setup_common(scenario, world)
         self.initial = world.initial
-        self.platforms = PlatformState(scenario)
-        self.timeline = Timeline(scenario.events)
-        self.dynamics = np.random.default_rng(world.streams.dynamics)
-        self.day = 0
-        self.records = []
 
         self.grid = Network(self.graph.to_networkx(), capacity=1, random=self.random, layout=None)
         self.users = [UserAgent(self, self.grid[i], i) for i in range(self.graph.n)]

@@ -20,6 +20,7 @@ from sim.events import Timeline
 from sim.network import SocialGraph
 from sim.platforms import PlatformState
 from sim.population import Traits
+from sim.world import World
 
 __all__ = ["DailyCycle"]
 
@@ -35,6 +36,17 @@ class DailyCycle(ABC):
     dynamics: np.random.Generator
     day: int
     records: list[dict[str, float]]
+
+    def setup_common(self, scenario: Scenario, world: World) -> None:
+        """The state both engines share: config, graph, traits, platforms, timeline, daily stream, records."""
+        self.config = scenario
+        self.graph = world.graph
+        self.traits = world.traits
+        self.platforms = PlatformState(scenario)
+        self.timeline = Timeline(scenario.events)
+        self.dynamics = np.random.default_rng(world.streams.dynamics)
+        self.day = 0
+        self.records = []
 
     @property
     def n(self) -> int:
