@@ -21,6 +21,8 @@ EPILOG = """examples:
   sim plot results/korea_2014/<folder> --format png,pdf    figures from saved results
   sim viz                                                  the interactive page on http://127.0.0.1:8765
   sim validate --quick                                     theory and 2014 checks -> docs/VALIDATION.md
+  sim calibrate experiments/korea_2014.toml                fit the 2014 scenario -> docs/calibration/fit.json
+  sim sensitivity experiments/korea_2014.toml              Morris + Sobol' -> docs/calibration/sensitivity.json
 """
 
 
@@ -141,11 +143,45 @@ def cmd_assets(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from sim.validation.report import write_report
 
-    sections = write_report(Path(args.out), quick=args.quick, only=args.only or None)
+    out = Path(args.out or ("results/validation-quick/VALIDATION.md" if args.quick else "docs/VALIDATION.md"))
+    sections = write_report(out, quick=args.quick, only=args.only or None)
     for section in sections:
         print(f"{'ok  ' if section.passed else 'MISS'}  {section.title}")
-    print(f"report: {args.out}")
+    print(f"report: {out}")
     return 0 if all(s.passed for s in sections) else 1
+
+
+def _needs_salib() -> None:
+    try:
+        import SALib  # noqa: F401
+    except ImportError as exc:
+        raise ConfigError("the sensitivity analysis needs SALib: pip install -e '.[validate]'") from exc
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from sim.calibrate import calibrate, fit_section
+
+    out = Path(args.out)
+    result = calibrate(args.config, samples=args.samples, seeds=args.seeds, refine=args.refine, local=args.local,
+                       confirm=args.confirm, n=args.n, out_dir=out, rng_seed=args.rng_seed)
+    print(fit_section(out / "fit.json").markdown)
+    print(f"\nfit: {out / 'fit.json'} ({result.seconds / 60:.1f} min)")
+    return 0
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    _needs_salib()
+    n = args.sobol_n
+    if n != 0 and (n < 2 or n & (n - 1)):
+        raise ConfigError(f"--sobol-n must be a power of 2 (e.g. 256), or 0 to stop after Morris; got {n}")
+    from sim.sensitivity import sensitivity, sensitivity_section
+
+    out = Path(args.out)
+    result = sensitivity(args.config, morris_trajectories=args.trajectories, sobol_n=args.sobol_n, n=args.n,
+                         rng_seed=args.rng_seed, out_dir=out)
+    print(sensitivity_section(out / "sensitivity.json").markdown)
+    print(f"\nresult: {out / 'sensitivity.json'} ({result.seconds / 60:.1f} min)")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -205,10 +241,49 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Run the validation suite (Bass, Granovetter, Watts, the 2014 patterns) "
                                      "and write the report with its figures.")
     val.add_argument("--quick", action="store_true", help="reduced versions (as in the tests)")
-    val.add_argument("--out", default="docs/VALIDATION.md", help="report file (figures go beside it)")
+    val.add_argument("--out", help="report file, figures go beside it in figures/ (default docs/VALIDATION.md; "
+                                   "with --quick results/validation-quick/VALIDATION.md, so that the full "
+                                   "report is not overwritten); with --only an existing report is updated")
     val.add_argument("--only", action="append", metavar="CHECK",
-                     help="run only this check (repeatable): bass, granovetter, watts, korea")
+                     help="run only this check (repeatable): bass, granovetter, watts, korea, calibration, "
+                          "sensitivity (the last two are read from docs/calibration/)")
     val.set_defaults(func=cmd_validate)
+
+    cal = sub.add_parser("calibrate", help="fit the 2014 scenario's behavioural parameters to the panels",
+                         description="Seeded Latin-hypercube search, Nelder-Mead refinement, a local Latin "
+                                     "hypercube for the uncertainty and confirmation on fresh seeds, on the "
+                                     "array engine (method: docs/VALIDATION.md, Calibration). Writes "
+                                     "OUT/fit.json and the figures into OUT/../figures. About 7 minutes at "
+                                     "the defaults on one core here; --samples 20 --refine 20 --local 10 "
+                                     "--n 5000 for a try.")
+    cal.add_argument("config", nargs="?", default="experiments/korea_2014.toml",
+                     help="scenario to fit (default experiments/korea_2014.toml)")
+    cal.add_argument("--samples", type=int, default=150, help="Latin-hypercube points over the priors (150)")
+    cal.add_argument("--seeds", type=int, default=2, help="model seeds per point, common to all points (2)")
+    cal.add_argument("--refine", type=int, default=200, help="at most this many Nelder-Mead evaluations (200)")
+    cal.add_argument("--local", type=int, default=100, help="Latin-hypercube points around the refined best (100)")
+    cal.add_argument("--confirm", type=int, default=6, help="fresh seeds to confirm the best fit on (6; 0: none)")
+    cal.add_argument("--n", type=int, default=None, help="users per run (default: the config's population.n)")
+    cal.add_argument("--rng-seed", type=int, default=2014, help="root seed of the search and the model (2014)")
+    cal.add_argument("--out", default="docs/calibration", help="folder for fit.json (default docs/calibration)")
+    cal.set_defaults(func=cmd_calibrate)
+
+    sens = sub.add_parser("sensitivity", help="global sensitivity analysis (Morris, then Sobol') of the 2014 "
+                                              "scenario",
+                          description="Morris screening of the behavioural parameters, then Sobol' indices of "
+                                      "the influential ones, for the peak rival share and the incumbent's "
+                                      "loss (SALib; pip install -e '.[validate]'). Writes OUT/sensitivity.json "
+                                      "and the figures into OUT/../figures.")
+    sens.add_argument("config", nargs="?", default="experiments/korea_2014.toml",
+                      help="scenario to analyse (default experiments/korea_2014.toml)")
+    sens.add_argument("--trajectories", type=int, default=10, help="Morris trajectories (10)")
+    sens.add_argument("--sobol-n", type=int, default=256,
+                      help="Sobol' base samples, a power of 2 (256; 0: Morris only)")
+    sens.add_argument("--n", type=int, default=5000, help="users per run (5000)")
+    sens.add_argument("--rng-seed", type=int, default=2014, help="root seed of the samples and the model (2014)")
+    sens.add_argument("--out", default="docs/calibration",
+                      help="folder for sensitivity.json (default docs/calibration)")
+    sens.set_defaults(func=cmd_sensitivity)
 
     assets = sub.add_parser("assets", help="fill solara's browser-asset cache from the npm registry (offline)",
                             description="Fetch the page's JavaScript assets from the npm registry into "

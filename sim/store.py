@@ -35,7 +35,7 @@ import pandas as pd
 
 from sim.experiment import Experiment, RunResult, RunSpec
 
-__all__ = ["Results", "ResultsError", "ResultsStore", "load_results", "to_toml"]
+__all__ = ["Results", "ResultsError", "ResultsStore", "load_results", "to_toml", "write_text_atomic"]
 
 MANIFEST = "manifest.json"
 
@@ -60,7 +60,8 @@ def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
         raise
 
 
-def _write_text(path: Path, text: str) -> None:
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all (temporary file + rename)."""
     _atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
@@ -192,7 +193,7 @@ class ResultsStore:
             "started": _now(),
             "finished": None,
         }
-        _write_text(self.root / "config.toml", to_toml(exp.resolved))
+        write_text_atomic(self.root / "config.toml", to_toml(exp.resolved))
         self._write_manifest(manifest)
 
     # Writing -----------------------------------------------------------------------------------------------
@@ -200,7 +201,7 @@ class ResultsStore:
         return json.loads((self.root / MANIFEST).read_text(encoding="utf-8"))
 
     def _write_manifest(self, manifest: dict[str, Any]) -> None:
-        _write_text(self.root / MANIFEST, json.dumps(manifest, indent=1, default=str))
+        write_text_atomic(self.root / MANIFEST, json.dumps(manifest, indent=1, default=str))
 
     def finished(self) -> set[str]:
         """Ids of runs that finished (failed runs are retried on resume)."""
@@ -229,7 +230,7 @@ class ResultsStore:
             _atomic_write(base.with_suffix(".npz"), save)
         meta = {"run_id": result.run_id, "status": result.status, "seconds": round(result.seconds, 3),
                 "outcomes": result.outcomes, "error": result.error, "written": _now()}
-        _write_text(base.with_suffix(".json"), json.dumps(meta, indent=1, default=float))
+        write_text_atomic(base.with_suffix(".json"), json.dumps(meta, indent=1, default=float))
 
     def finish(self, scheduled: int) -> dict[str, int]:
         """Consolidate runs.parquet and timeseries.parquet and close the manifest. Returns the counts."""

@@ -7,10 +7,21 @@ Each check is a function ``check(quick: bool, figures: Path) -> Section``: it ru
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+import math
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any, Self
 
-__all__ = ["Section"]
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from sim.store import write_text_atomic
+
+__all__ = ["SavedResult", "Section", "plain", "save_figure"]
 
 
 @dataclass
@@ -28,3 +39,37 @@ class Section:
     passed: bool
     numbers: dict[str, float] = field(default_factory=dict)
     figures: list[Path] = field(default_factory=list)
+
+
+def plain(obj: Any) -> Any:
+    """JSON-safe: numpy scalars to Python numbers, floats that are not finite to null."""
+    if isinstance(obj, dict):
+        return {k: plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [plain(v) for v in obj]
+    if isinstance(obj, float | np.floating):
+        return float(obj) if math.isfinite(obj) else None
+    if isinstance(obj, np.integer):
+        return int(obj)
+    return obj
+
+
+class SavedResult:
+    """Mixin for the dataclass results of ``sim calibrate`` and ``sim sensitivity``: saved as JSON (atomically,
+    so an interrupted save never leaves a half-written file) and read back by the report."""
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(path, json.dumps(plain(asdict(self)), indent=1, allow_nan=False) + "\n")
+
+    @classmethod
+    def load(cls, path: str | Path) -> Self:
+        return cls(**json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def save_figure(fig: plt.Figure, path: Path, dpi: int = 130) -> Path:
+    """Lay out ``fig``, write it to ``path`` and close it; returns ``path``."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path

@@ -7,15 +7,37 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sim.validation import Section, theory
+from sim.store import write_text_atomic
+from sim.validation import Section, korea, theory
 
-__all__ = ["CHECKS", "write_report"]
+__all__ = ["CHECKS", "SAVED", "write_report"]
 
 #: The checks run by ``sim validate``, in report order.
 CHECKS: list[tuple[str, Callable[[bool, Path], Section]]] = [
     ("bass", theory.bass),
     ("granovetter", theory.granovetter),
     ("watts", theory.watts),
+    ("korea", korea.check),
+]
+
+
+def _calibration() -> Section | None:
+    from sim.calibrate import FIT_PATH, fit_section
+
+    return fit_section(FIT_PATH) if FIT_PATH.exists() else None
+
+
+def _sensitivity() -> Section | None:
+    from sim.sensitivity import SENSITIVITY_PATH, sensitivity_section
+
+    return sensitivity_section(SENSITIVITY_PATH) if SENSITIVITY_PATH.exists() else None
+
+
+#: Sections read from saved results of ``sim calibrate`` and ``sim sensitivity`` (minutes of computing each, so
+#: ``sim validate`` reports them and does not re-run them); skipped when the file is missing.
+SAVED: list[tuple[str, Callable[[], Section | None]]] = [
+    ("calibration", _calibration),
+    ("sensitivity", _sensitivity),
 ]
 
 INTRO = """# Validation
@@ -26,24 +48,50 @@ versions, as the `validation`-marked tests do in CI). Figures are in `docs/figur
 """
 
 
+def _blocks(text: str) -> tuple[dict[str, str], dict[str, str]]:
+    """The summary rows and the "## " sections of an existing report, by title."""
+    rows, blocks, title = {}, {}, None
+    for line in text.splitlines():
+        if line.startswith("## "):
+            title = line[3:]
+            blocks[title] = ""
+        elif title is not None:
+            blocks[title] += line + "\n"
+        elif line.startswith("| ") and not line.startswith(("| check ", "|---")):
+            rows[line.split(" | ")[0][2:]] = line
+    return rows, {k: v.strip("\n") for k, v in blocks.items()}
+
+
 def write_report(out: Path, quick: bool = False, only: list[str] | None = None) -> list[Section]:
     """Run the checks (all, or those named in ``only``), write the report to ``out`` and its figures to
-    ``out.parent / "figures"``. Returns the sections."""
+    ``out.parent / "figures"``. Returns the sections run or read.
+
+    With ``only``, an existing report at ``out`` is updated: the sections run replace those of the same
+    title, the others are kept as they were."""
     figures = out.parent / "figures"
     figures.mkdir(parents=True, exist_ok=True)
-    sections, lines = [], [INTRO]
-    summary = ["| check | result | seconds |", "|---|---|---|"]
-    for name, check in CHECKS:
-        if only and name not in only:
-            continue
-        start = time.perf_counter()
-        section = check(quick, figures)
-        seconds = time.perf_counter() - start
+    rows, blocks = _blocks(out.read_text(encoding="utf-8")) if only and out.exists() else ({}, {})
+    sections = []
+
+    def add(section: Section, seconds: str) -> None:
         sections.append(section)
-        summary.append(f"| {section.title} | {'matches' if section.passed else 'MISSES (see below)'} | "
-                       f"{seconds:.0f} |")
-        lines += [f"## {section.title}", "", f"Command: `{section.command}`", "", section.markdown, ""]
+        verdict = "matches" if section.passed else "MISSES (see below)"
+        rows[section.title] = f"| {section.title} | {verdict} | {seconds} |"
+        blocks[section.title] = f"Command: `{section.command}`\n\n{section.markdown}"
+
+    for name, check in CHECKS:
+        if not only or name in only:
+            start = time.perf_counter()
+            section = check(quick, figures)
+            add(section, f"{time.perf_counter() - start:.0f}")
+    for name, read in SAVED:
+        if (not only or name in only) and (saved := read()) is not None:
+            add(saved, "saved")
     stamp = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
-    head = [*summary, "", f"Generated {stamp}{' (quick mode)' if quick else ''}.", ""]
-    out.write_text("\n".join([lines[0], *head, *lines[1:]]), encoding="utf-8")
+    scope = f"; sections {', '.join(s.title for s in sections)} updated" if only else ""
+    lines = [INTRO, "| check | result | seconds |", "|---|---|---|", *rows.values(), "",
+             f"Generated {stamp}{' (quick mode)' if quick else ''}{scope}.", ""]
+    for title, block in blocks.items():
+        lines += [f"## {title}", "", block, ""]
+    write_text_atomic(out, "\n".join(lines))
     return sections

@@ -20,7 +20,7 @@ from scipy import optimize, stats
 
 from sim.config import Scenario, build_scenario
 from sim.engine import ArrayModel
-from sim.validation import Section
+from sim.validation import Section, save_figure
 
 __all__ = ["bass", "bass_curve", "cascade_window", "granovetter", "granovetter_fixed_point", "watts",
            "watts_cascade_frequency"]
@@ -99,9 +99,7 @@ def bass(quick: bool, figures: Path) -> Section:
     ax.set(xlabel="day", ylabel="adopted fraction", title=f"Bass rule on a complete graph (N = {n:,})")
     ax.legend(fontsize=7, ncol=2, frameon=False)
     path = figures / "validation_bass.png"
-    fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
+    save_figure(fig, path)
     md = "\n".join([
         f"The `bass` rule on a complete graph of N = {n:,} users (exact mean-field neighbour counts), "
         f"{reps} replications per case, {days} days, against the closed-form Bass curve "
@@ -200,9 +198,7 @@ def granovetter(quick: bool, figures: Path) -> Section:
            title="Threshold rule, complete graph: Granovetter's riot (mean threshold 0.25)")
     ax.legend(fontsize=8, frameon=False, loc="center right")
     path = figures / "validation_granovetter.png"
-    fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
+    save_figure(fig, path)
     md = "\n".join([
         "The `threshold` rule on a complete graph; thresholds (shares of the others who have joined) are normal "
         "with mean 0.25. Granovetter's example (N = 100, mean 25 others) jumps from a handful of rioters to "
@@ -306,9 +302,7 @@ def watts(quick: bool, figures: Path) -> Section:
            title=f"Threshold rule on Erdős–Rényi graphs, phi = {phi}, one seed (N = {n:,})")
     ax.legend(fontsize=8, frameon=False)
     path = figures / "validation_watts.png"
-    fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
+    save_figure(fig, path)
     md = "\n".join([
         f"The `threshold` rule with every threshold φ = {phi}, one random seed adopter, Erdős–Rényi graphs of "
         f"N = {n:,} users, {reps} runs per mean degree z. A cascade is global if it reaches more than 10 % of "
