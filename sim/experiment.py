@@ -241,7 +241,11 @@ def run_one(spec: RunSpec) -> RunResult:
 
 
 class SerialExecutor(Executor):
-    """Runs each task at submit time in this process (``--workers 1``): simplest to debug and profile."""
+    """Runs each task at submit time in this process (``--workers 1``): simplest to debug and profile.
+
+    :func:`iter_results` does not submit to it but runs the specs one by one, so each result is stored
+    (and the progress bar moves) as soon as that run finishes, as with the parallel executors.
+    """
 
     def submit(self, fn, /, *args, **kwargs) -> Future:  # type: ignore[override]
         future: Future = Future()
@@ -282,9 +286,16 @@ def make_executor(workers: int | None = None, dask: bool = False,
 
 
 def iter_results(executor: Executor, specs: list[RunSpec]) -> Iterator[RunResult]:
-    """Submit every spec and yield results as they finish."""
+    """Submit every spec and yield results as they finish.
+
+    A :class:`SerialExecutor` would run everything at submit time, before the first result could be
+    stored; it is driven lazily instead, one run at a time.
+    """
     from concurrent.futures import as_completed
 
+    if isinstance(executor, SerialExecutor):
+        yield from map(run_one, specs)
+        return
     futures = {executor.submit(run_one, s): s for s in specs}
     for future in as_completed(futures):
         try:
