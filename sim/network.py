@@ -17,7 +17,7 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from sim import largegraph
+from sim import blockmodel, largegraph
 from sim.config import ConfigError, Network, Scenario
 
 __all__ = ["LARGE_GRAPH_NODES", "MAX_COMPLETE_GRAPH_NODES", "SocialGraph", "build_graph", "build_networkx",
@@ -117,14 +117,15 @@ def _check_blocks(n: int, m: int) -> None:
 
 def _sbm(net: Network, n: int, m: int, seed: int) -> tuple[nx.Graph, np.ndarray]:
     """Two blocks, engaged (size m) and the rest, with mean degree ~``mean_degree`` for everyone and a
-    fraction ``engaged_inside`` of each engaged user's ties inside the engaged block."""
+    fraction ``engaged_inside`` of each engaged user's ties inside the engaged block. The graph is the one
+    ``networkx.stochastic_block_model`` gives for the seed, built in linear time (:mod:`sim.blockmodel`)."""
     d = net.mean_degree
     _check_blocks(n, m)
     p_in = min(1.0, d * net.engaged_inside / (m - 1))
     p_out = min(1.0, d * (1 - net.engaged_inside) / (n - m))
     p_rest = min(1.0, max(0.0, d - m * p_out) / (n - m - 1))
-    g = nx.stochastic_block_model([m, n - m], [[p_in, p_out], [p_out, p_rest]], seed=seed, sparse=True)
-    return nx.Graph(g), _first(n, m)
+    g = blockmodel.stochastic_block_model([m, n - m], [[p_in, p_out], [p_out, p_rest]], seed)
+    return g, _first(n, m)
 
 
 def _read_file(net: Network, scenario: Scenario) -> nx.Graph:

@@ -3,6 +3,7 @@ the numpy builders (sim/largegraph.py) and the packed neighbour counts agree wit
 
 from __future__ import annotations
 
+import itertools
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 from conftest import small_scenario
 
-from sim import largegraph, network
+from sim import blockmodel, largegraph, network
 from sim.config import ConfigError
 from sim.network import SocialGraph, build_graph
 
@@ -240,3 +241,32 @@ def test_packed_counts_reject_more_than_16_flags():
     g = star_and_isolated()
     with pytest.raises(ValueError, match="1 to 16 flags"):
         largegraph.PackedCounts(g.indptr, g.indices, 17)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize(("sizes", "p"), [
+    ([30, 70], [[0.3, 0.05], [0.05, 0.1]]),
+    ([200, 3000], [[0.05, 0.001], [0.001, 0.004]]),  # the second block's set does not iterate in order
+    ([5, 5], [[1.0, 0.0], [0.0, 0.5]]),
+    ([100, 150, 60], [[0.1, 0.01, 0.02], [0.01, 0.2, 0.0], [0.02, 0.0, 0.05]]),
+])
+def test_linear_time_block_model_is_networkx_edge_for_edge(sizes, p, seed):
+    want = nx.stochastic_block_model(sizes, p, seed=seed, sparse=True)
+    got = blockmodel.stochastic_block_model(sizes, p, seed)
+    assert list(got.nodes(data=True)) == list(want.nodes(data=True))
+    assert list(got.edges()) == list(want.edges())
+    assert all(list(got.adj[v]) == list(want.adj[v]) for v in want)
+
+
+def test_pair_unranking_matches_itertools_and_holds_for_huge_blocks():
+    for k in (2, 3, 7, 50):
+        pairs = list(itertools.combinations(range(k), 2))
+        a, b = blockmodel._unrank_pairs(np.arange(len(pairs)), k)
+        assert list(zip(a.tolist(), b.tolist(), strict=True)) == pairs
+    k = 3_000_000  # row boundaries of a huge block, where float64 rounding of the square root would bite
+    rows = np.random.default_rng(0).integers(1, k - 1, 100_000)
+    starts = blockmodel._row_start(rows, k)
+    pos = np.concatenate([starts, starts - 1, [0, k * (k - 1) // 2 - 1]])
+    a, b = blockmodel._unrank_pairs(pos, k)
+    assert (blockmodel._row_start(a, k) <= pos).all() and (blockmodel._row_start(a + 1, k) > pos).all()
+    assert ((a < b) & (b < k)).all()
