@@ -23,12 +23,13 @@ def _positions(total: int, p: float, rand: random.Random) -> np.ndarray:
     """Indices, among ``total`` candidate pairs, that networkx's geometric skipping selects with ``p``."""
     if p == 1:
         return np.arange(total, dtype=np.int64)
-    if p <= 0 or total == 0:
+    if p <= 0:
         return np.zeros(0, dtype=np.int64)
     log_q = math.log(1 - p)
     out: list[int] = []
     pos = -1
-    while True:  # the loop of networkx, one draw per chosen pair plus the draw that runs past the end
+    while True:  # the loop of networkx: one draw per chosen pair plus the one that runs past the end
+        # (even with no pairs at all, as for a block of one user)
         pos += math.floor(math.log(rand.random()) / log_q) + 1
         if pos >= total:
             return np.asarray(out, dtype=np.int64)

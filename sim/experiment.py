@@ -241,11 +241,7 @@ def run_one(spec: RunSpec) -> RunResult:
 
 
 class SerialExecutor(Executor):
-    """Runs each task at submit time in this process (``--workers 1``): simplest to debug and profile.
-
-    :func:`iter_results` does not submit to it but runs the specs one by one, so each result is stored
-    (and the progress bar moves) as soon as that run finishes, as with the parallel executors.
-    """
+    """Runs each task at submit time in this process (``--workers 1``): simplest to debug and profile."""
 
     def submit(self, fn, /, *args, **kwargs) -> Future:  # type: ignore[override]
         future: Future = Future()
@@ -288,17 +284,28 @@ def make_executor(workers: int | None = None, dask: bool = False,
 def iter_results(executor: Executor, specs: list[RunSpec]) -> Iterator[RunResult]:
     """Submit every spec and yield results as they finish.
 
-    A :class:`SerialExecutor` would run everything at submit time, before the first result could be
-    stored; it is driven lazily instead, one run at a time.
+    Runs that finish while specs are still being submitted are yielded before the next submission, so with
+    an executor that runs tasks at submit time (:class:`SerialExecutor`) each run is stored before the
+    next one starts, as with the parallel executors.
     """
+    from collections import deque
     from concurrent.futures import as_completed
 
-    if isinstance(executor, SerialExecutor):
-        yield from map(run_one, specs)
-        return
-    futures = {executor.submit(run_one, s): s for s in specs}
-    for future in as_completed(futures):
-        try:
-            yield future.result()
-        except Exception:  # the worker itself died (e.g. killed); record it like a failed run
-            yield RunResult(futures[future].run_id, "failed", 0.0, error=traceback.format_exc())
+    pending: dict[Future, RunSpec] = {}
+    finished: deque[Future] = deque()  # filled by done-callbacks, possibly from executor threads
+    for spec in specs:
+        future = executor.submit(run_one, spec)
+        pending[future] = spec
+        future.add_done_callback(finished.append)
+        while finished:
+            done = finished.popleft()
+            yield _result(done, pending.pop(done))
+    for future in as_completed(pending):
+        yield _result(future, pending[future])
+
+
+def _result(future: Future, spec: RunSpec) -> RunResult:
+    try:
+        return future.result()
+    except Exception:  # the worker itself died (e.g. killed); record it like a failed run
+        return RunResult(spec.run_id, "failed", 0.0, error=traceback.format_exc())

@@ -248,6 +248,7 @@ def test_packed_counts_reject_more_than_16_flags():
     ([30, 70], [[0.3, 0.05], [0.05, 0.1]]),
     ([200, 3000], [[0.05, 0.001], [0.001, 0.004]]),  # the second block's set does not iterate in order
     ([5, 5], [[1.0, 0.0], [0.0, 0.5]]),
+    ([1, 40], [[0.5, 0.2], [0.2, 0.3]]),  # no pairs inside the first block, still one draw
     ([100, 150, 60], [[0.1, 0.01, 0.02], [0.01, 0.2, 0.0], [0.02, 0.0, 0.05]]),
 ])
 def test_linear_time_block_model_is_networkx_edge_for_edge(sizes, p, seed):
