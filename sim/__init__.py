@@ -40,7 +40,4 @@ def simulate(scenario: Scenario, seed: Seed, engine: str | None = None, steps: i
     longer do), ``mean_alarm``, ``adopters_<p>`` (cumulative share ever active), ``adoptions_<p>`` (cumulative
     adoption events per user). Same scenario, seed and engine: the same numbers; both engines agree.
     """
-    model = make_model(scenario, seed, engine)
-    for _ in range(scenario.experiment.steps if steps is None else steps):
-        model.step()
-    return model.timeseries()
+    return make_model(scenario, seed, engine).run(steps)

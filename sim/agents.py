@@ -1,4 +1,4 @@
-"""The user agent of the Mesa engine: its state and its daily step, calling the kernels in sim/rules.py."""
+"""The user agent of the Mesa engine: its state and its daily step, calling the rules in sim/rules.py."""
 
 from __future__ import annotations
 
@@ -22,9 +22,18 @@ class UserAgent(FixedAgent):
     """A messenger user on one node of the social graph.
 
     Traits (fixed): ``concern`` c, ``attention`` a, ``inertia`` kappa, ``threshold`` phi, ``taste`` e_k per
-    platform, ``engaged``. State: ``active`` (bool per platform), ``primary`` (platform index), ``alarm`` r,
-    ``heard`` (day the user last heard alarming news directly), ``ever`` (ever active, per platform),
-    ``adoptions`` (adoption events, per platform).
+    platform, ``engaged``. State: ``uses`` (the platforms it is active on, as a bit set: bit k for platform
+    k; :attr:`active` gives it as bools), ``primary`` (platform index), ``alarm`` r, ``heard`` (day the user
+    last heard alarming news directly), ``ever`` (ever active, per platform), ``adoptions`` (adoption events,
+    per platform).
+
+    What a user knows of its contacts is two integer tallies its contacts keep up to date for it:
+    ``counts[k]``, how many contacts are active on platform k, and ``fresh``, how many heard alarming news
+    in the last ``buzz_days`` days. A user tells its contacts when its own platform use changes
+    (:meth:`advance`) and when it starts and stops carrying fresh news (:meth:`hear_alarming_news`,
+    :meth:`end_buzz`). ``ever``, ``adoptions`` and ``counts`` are this user's rows of the model's arrays
+    over users, and the user writes its platform use into the model's ``active`` when it changes, so the
+    model observes everyone without asking each user.
     """
 
     model: MessengerModel
@@ -40,52 +49,72 @@ class UserAgent(FixedAgent):
         self.inertia = float(t.inertia[node])
         self.threshold = float(t.threshold[node])
         self.taste = t.taste[node].copy()
-        self.active = init.active[node].copy()
+        self.uses = sum(1 << int(k) for k in np.flatnonzero(init.active[node]))
+        self.ever = model.ever[node]
+        self.adoptions = model.adoptions[node]
+        self.counts = model.contact_counts[node]
         self.primary = int(init.primary[node])
         self.alarm = float(init.alarm[node])
         self.heard = NEVER
-        self.ever = self.active.copy()
-        self.adoptions = np.zeros(len(self.active), dtype=np.int64)
+        self.fresh = 0
+        self.buzzing = False  # counted as fresh news by its contacts
         self.contacts: list[UserAgent] = []
-        self._next: tuple[np.ndarray, int] | None = None
+        self.degree = 0
+        self._next: tuple[int, int, int] = (self.uses, self.primary, 0)  # uses, primary, adopted
+
+    @property
+    def active(self) -> np.ndarray:
+        """The platforms in use, as bools per platform (a copy: the user changes its use in :meth:`advance`)."""
+        return self.model.active[self.node].copy()
 
     # News ------------------------------------------------------------------------------------------------
     def hear_alarming_news(self, intensity: float, day: int) -> None:
+        """Heard alarming news directly: alarm rises, and the user carries fresh news for ``buzz_days``."""
         self.alarm = rules.alarm_after_news(self.alarm, intensity)
         self.heard = day
+        if not self.buzzing:
+            self.buzzing = True
+            for c in self.contacts:
+                c.fresh += 1
+        self.model.buzz_ends.setdefault(day + self.model.config.behaviour.buzz_days, []).append(self)
 
     def hear_calming_news(self, credibility: float) -> None:
         self.alarm = rules.alarm_after_calming_news(self.alarm, credibility)
 
+    def end_buzz(self, day: int) -> None:
+        """On ``day`` the news this user heard is no longer fresh, unless it heard more since."""
+        if self.buzzing and day - self.heard >= self.model.config.behaviour.buzz_days:
+            self.buzzing = False
+            for c in self.contacts:
+                c.fresh -= 1
+
     # The daily step --------------------------------------------------------------------------------------
-    def listen(self, day: int) -> None:
-        """Word of mouth: fresh news from contacts who heard it directly in the last buzz_days days."""
-        b = self.model.config.behaviour
-        fresh = sum(1 for c in self.contacts if day - c.heard < b.buzz_days)
-        g = rules.contact_shares(np.array([fresh]), np.array([len(self.contacts)]))[0]
-        self.alarm = rules.word_of_mouth(self.alarm, g, b.mu)
-
-    def forget(self) -> None:
-        b = self.model.config.behaviour
-        self.alarm = rules.forget(self.alarm, b.r_base * self.concern, b.delta)
-
-    def decide(self, u: np.ndarray) -> None:
-        """Choose tomorrow's platforms from contacts' platforms today (applied in :meth:`advance`)."""
+    def step(self, u: np.ndarray) -> None:
+        """Word of mouth, forgetting and tomorrow's platforms, from what the contacts did today
+        (``rules.user_day``). The decisions are applied in :meth:`advance`, so that every user decides from
+        the same day. ``u`` is the model's uniform draws of the day, one row per user."""
         m = self.model
-        counts = np.zeros(len(self.active), dtype=np.int64)
-        for c in self.contacts:
-            counts += c.active
-        x = rules.DecisionInputs(
-            incumbent=m.platforms.incumbent, concern=np.array([self.concern]),
-            inertia=np.array([self.inertia]), threshold=np.array([self.threshold]), taste=self.taste[None, :],
-            alarm=np.array([self.alarm]), exposure=m.platforms.exposure, appeal=m.platforms.appeal,
-            counts=counts[None, :], degree=np.array([len(self.contacts)]), active=self.active[None, :],
-            primary=np.array([self.primary], dtype=np.int8), u=u[self.node][None, :],
-            disruption=m.platforms.disruption)
-        active, primary, adopted = rules.decide(m.config.behaviour, x)
-        self.adoptions += adopted[0]
-        self._next = (active[0], int(primary[0]))
+        self.alarm, uses, primary, adopted = rules.user_day(
+            m.rule, m.parameters, m.platforms.table, m.platforms.incumbent, self.concern, self.inertia,
+            self.threshold, self.taste, self.counts, self.degree, self.alarm, self.fresh, self.uses,
+            self.primary, u, self.node, m.platforms.disruption)
+        if uses != self.uses or primary != self.primary:
+            self._next = (uses, primary, adopted)
+            m.movers.append(self)
 
     def advance(self) -> None:
-        self.active, self.primary = self._next
-        self.ever |= self.active
+        """Apply today's decisions, and tell the contacts about the platforms this user started or stopped
+        using."""
+        uses, self.primary, adopted = self._next
+        changed = uses ^ self.uses
+        self.uses = uses
+        for k in range(len(self.taste)):
+            if (changed >> k) & 1:
+                on = (uses >> k) & 1 == 1
+                self.model.active[self.node, k] = on
+                for c in self.contacts:
+                    c.counts[k] += 1 if on else -1
+                if on:
+                    self.ever[k] = True
+            if (adopted >> k) & 1:
+                self.adoptions[k] += 1

@@ -130,6 +130,9 @@ class Population:
     engaged: Segment = param(None, "the engaged segment", factory=Segment)
 
 
+#: Most platforms a scenario may have (neighbour counts pack fresh news plus one flag per platform in 16 bits).
+MAX_PLATFORMS = 15
+
 NETWORK_KINDS = ("powerlaw_cluster", "watts_strogatz", "barabasi_albert", "sbm", "erdos_renyi",
                  "complete", "chung_lu", "file")
 
@@ -150,7 +153,7 @@ class Network:
 
 @dataclass(frozen=True)
 class PlatformSpec:
-    """A messenger. Exactly one platform is the incumbent."""
+    """A messenger. Exactly one platform is the incumbent; a scenario has 2 to 15 platforms."""
 
     name: str = param("", "platform name (the table's key)")
     incumbent: bool = param(False, "the dominant messenger (exactly one)")
@@ -495,6 +498,10 @@ def _build_platforms(raw: Any, where: str) -> tuple[PlatformSpec, ...]:
                           f"found {len(incumbents)} ({', '.join(incumbents) or 'none'})")
     if len(out) < 2:
         raise ConfigError(f"key 'platforms' in {where}: expected at least one rival besides the incumbent")
+    if len(out) > MAX_PLATFORMS:
+        raise ConfigError(f"key 'platforms' in {where}: expected at most {MAX_PLATFORMS} platforms (the "
+                          f"neighbour counts keep one flag per platform plus fresh news in 16 bits), found "
+                          f"{len(out)}")
     return tuple(out)
 
 

@@ -1,38 +1,35 @@
 """ArrayModel: the array engine. The same state as numpy arrays, the same schedule (sim/schedule.py), the
-same kernels (sim/rules.py) and the same random draws as the Mesa engine, so trajectories are identical.
+same rules (sim/rules.py) and the same random draws as the Mesa engine, so trajectories are identical.
 
 Built for the full population (35 million users, docs/PERFORMANCE.md):
 
-- State is kept in compact dtypes (bool ``active`` and ``ever``, int8 ``primary``, int32 ``heard``, uint16
-  ``adoptions``); only alarm stays float64, because the kernels compute in float64.
+- Each phase of the day is one compiled loop over users (:mod:`sim.loops`) calling the rules, with no
+  users x platforms float temporaries; from :data:`PARALLEL_MIN_USERS` users on, the loops run per block of
+  users on all cores.
 - Neighbour counts of the day (contacts with fresh news, contacts on each platform) come from one
-  :class:`~sim.largegraph.PackedCounts`, counted once a day and updated only around the users whose state
-  changed.
-- The kernels run on chunks of :data:`CHUNK_ROWS` users. They are row-wise, so chunking changes no number;
-  it bounds the temporaries (a kernel makes dozens of users x platforms float64 arrays) and keeps them in
-  cache. Chunks write disjoint slices, so they may run on a thread pool (numpy releases the GIL in its
-  loops) without changing the result.
+  :class:`~sim.counts.ContactCounts`, counted in full on news days and otherwise updated only around the
+  users whose state changed.
+- State is kept in compact dtypes (bool ``active`` and ``ever``, int8 ``primary``, int32 ``heard``, uint16
+  ``adoptions``); alarm stays float64.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from sim import rules
+from sim import loops, rules
 from sim.config import Scenario
-from sim.largegraph import PackedCounts, serial
+from sim.counts import ContactCounts
+from sim.jit import set_threads
 from sim.network import SocialGraph
+from sim.population import UserState
 from sim.schedule import DailyCycle
 from sim.world import Seed, build_world
 
-__all__ = ["CHUNK_ROWS", "PARALLEL_MIN_USERS", "ArrayModel", "default_threads"]
+__all__ = ["PARALLEL_MIN_USERS", "ArrayModel", "default_threads"]
 
-#: Users per chunk of the kernels: a few MB of temporaries per chunk, small enough for the L2/L3 caches.
-CHUNK_ROWS = 1 << 16
 #: Below this many users a run uses one thread by default (sweeps run one process per core instead).
 PARALLEL_MIN_USERS = 1_000_000
 
@@ -48,7 +45,11 @@ def default_threads(n: int) -> int:
 
 class ArrayModel(DailyCycle):
     """Users as arrays over nodes; the adjacency as CSR. Same constructor and outputs as MessengerModel
-    (``threads``: worker threads for the chunks, default :func:`default_threads`)."""
+    (``threads``: threads for the compiled loops, default :func:`default_threads`).
+
+    With more than one thread, a model must not be stepped from two Python threads at once (numba's
+    default threading layer does not allow concurrent parallel regions).
+    """
 
     def __init__(self, scenario: Scenario, rng: Seed | None = None, graph: SocialGraph | None = None,
                  threads: int | None = None) -> None:
@@ -57,7 +58,6 @@ class ArrayModel(DailyCycle):
         self.setup_common(scenario, world)
         n = self.graph.n
         self.threads = threads or default_threads(n)
-        self._pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
         init = world.initial
         self.active = init.active.copy()
         self.primary = init.primary.astype(np.int8)
@@ -65,94 +65,73 @@ class ArrayModel(DailyCycle):
         self.heard = init.heard.astype(np.int32)
         self.ever = init.active.copy()
         self.adoptions = np.zeros(self.active.shape, dtype=np.uint16)  # at most one adoption a day
-        self.rest = scenario.behaviour.r_base * self.traits.concern
-        self.chunks = [(lo, min(lo + CHUNK_ROWS, n)) for lo in range(0, n, CHUNK_ROWS)]
+        self.bounds = loops.block_bounds(n)
         # Flag 0: heard news directly in the last buzz_days days; flag 1 + k: active on platform k.
-        self._counter = None if self.graph.complete else PackedCounts(
-            self.graph.indptr, self.graph.indices, 1 + self.active.shape[1], self._map)
-        self.degree = self.graph.degree.astype(np.int32) if self._counter is None else self._counter.degree
-        self._flags: list[np.ndarray] = []
-        self._totals = np.zeros(0, dtype=np.int64)
-        self._counted_active: np.ndarray | None = None
+        g = self.graph
+        self.counter = ContactCounts(g.indptr, g.indices, 1 + self.active.shape[1], complete=g.complete, n=n,
+                                     threads=self.threads)
+        self.degree = self.counter.degree
+        self._next_active = np.empty_like(self.active)
+        self._next_primary = np.empty_like(self.primary)
+        self._u = np.empty(self.active.shape)
+        self._counted: np.ndarray | None = None  # the platform use the counts are of
         self.record()
 
     def step(self) -> None:
         """One day."""
         self.advance_day()
 
-    # Chunks and neighbour counts -------------------------------------------------------------------------
-    def _map(self, fn: Callable[[int, int], None], chunks: list[tuple[int, int]]) -> None:
-        """Run ``fn(lo, hi)`` on each row range, on the thread pool if there is one."""
-        if self._pool is None:
-            serial(fn, chunks)
-        else:
-            for _ in self._pool.map(lambda c: fn(*c), chunks):
-                pass  # iterating re-raises a worker's exception here
-
-    def _count(self, fresh: np.ndarray) -> None:
-        """Count every user's contacts with fresh news and on each platform (today's state of both)."""
-        self._flags = [fresh, *(self.active[:, k] for k in range(self.active.shape[1]))]
-        self._counted_active = self.active
-        if self._counter is None:  # implicit complete graph: everyone else is a contact
-            self._totals = np.array([np.count_nonzero(f) for f in self._flags], dtype=np.int64)
-        else:
-            self._counter.update(self._flags)
-
-    def _contacts_with(self, flag: int, lo: int, hi: int) -> np.ndarray:
-        """Users lo..hi-1's numbers of contacts with ``flag`` set (as of the last :meth:`_count`)."""
-        if self._counter is None:
-            return self._totals[flag] - self._flags[flag][lo:hi]
-        return self._counter.counts(flag, lo, hi)
+    def draw_uniforms(self) -> np.ndarray:
+        # Into one buffer reused every day (the same numbers as a fresh array; saves touching new memory).
+        return self.dynamics.random(out=self._u)
 
     # Engine mechanics (see DailyCycle) -------------------------------------------------------------------
     def raise_alarm(self, hearers: np.ndarray, intensity: float, day: int) -> None:
-        self.alarm[hearers] = rules.alarm_after_news(self.alarm[hearers], intensity)
-        self.heard[hearers] = day
+        loops.hear_alarming_news(hearers, intensity, day, self.alarm, self.heard)
 
     def calm_alarm(self, hearers: np.ndarray, credibility: float) -> None:
-        self.alarm[hearers] = rules.alarm_after_calming_news(self.alarm[hearers], credibility)
+        loops.hear_calming_news(hearers, credibility, self.alarm)
 
-    def spread_word_of_mouth(self, day: int) -> None:
-        b = self.config.behaviour
-        # Platform use does not change before the decisions, so one count serves both phases.
-        self._count((day - self.heard) < b.buzz_days)
+    def _parallel(self) -> bool:
+        if self.threads > 1:
+            set_threads(self.threads)
+            return True
+        return False
 
-        def listen(lo: int, hi: int) -> None:
-            g = rules.contact_shares(self._contacts_with(0, lo, hi), self.degree[lo:hi])
-            self.alarm[lo:hi] = rules.word_of_mouth(self.alarm[lo:hi], g, b.mu)
+    def count_contacts(self, day: int) -> None:
+        """Count every user's contacts with fresh news on ``day`` and on each platform (today's use)."""
+        codes = np.empty(self.n, dtype=self.counter.code_dtype)
+        buzz = self.config.behaviour.buzz_days
+        if self._parallel():
+            loops.encode_blocks(self.bounds, day, buzz, self.heard, self.active, codes)
+        else:
+            loops.encode_block(0, self.n, day, buzz, self.heard, self.active, codes)
+        self.counter.update(codes)
+        self._counted = self.active
 
-        self._map(listen, self.chunks)
-
-    def forget(self) -> None:
-        delta = self.config.behaviour.delta
-
-        def forget(lo: int, hi: int) -> None:
-            self.alarm[lo:hi] = rules.forget(self.alarm[lo:hi], self.rest[lo:hi], delta)
-
-        self._map(forget, self.chunks)
+    def update_users(self, day: int, u: np.ndarray) -> None:
+        # Platform use does not change before the decisions, so one count serves word of mouth and decisions.
+        self.count_contacts(day)
+        self.decide(u)
 
     def decide(self, u: np.ndarray) -> None:
-        if self._counted_active is not self.active:  # decide() called outside the day's schedule
-            self._count(self._flags[0] if self._flags else np.zeros(self.n, dtype=bool))
+        """Every user's word of mouth, forgetting and decisions, from the contacts counted last (this
+        morning's, within a day's schedule)."""
+        if self._counted is not self.active:  # called outside the day's schedule: count the current use
+            self.count_contacts(self.day)
         if self.day + 1 > np.iinfo(self.adoptions.dtype).max:
             self.adoptions = self.adoptions.astype(np.int64)
-        b, t, p = self.config.behaviour, self.traits, self.platforms
-        n_platforms = self.active.shape[1]
-        active, primary = np.empty_like(self.active), np.empty_like(self.primary)
+        b, p = self.config.behaviour, self.platforms
+        args = (rules.RULE_IDS[b.rule], rules.parameters(b), p.table, p.incumbent, self.traits, self.alarm,
+                self.active, self.primary, self.counter.contacts, u, p.disruption, self._next_active,
+                self._next_primary, self.ever, self.adoptions)
+        if self._parallel():
+            loops.day_blocks(self.bounds, *args)
+        else:
+            loops.day_block(0, self.n, *args)
+        self.active, self._next_active = self._next_active, self.active
+        self.primary, self._next_primary = self._next_primary, self.primary
 
-        def decide(lo: int, hi: int) -> None:
-            counts = np.stack([self._contacts_with(1 + k, lo, hi) for k in range(n_platforms)], axis=1)
-            x = rules.DecisionInputs(
-                incumbent=p.incumbent, concern=t.concern[lo:hi], inertia=t.inertia[lo:hi],
-                threshold=t.threshold[lo:hi], taste=t.taste[lo:hi], alarm=self.alarm[lo:hi],
-                exposure=p.exposure, appeal=p.appeal, counts=counts, degree=self.degree[lo:hi],
-                active=self.active[lo:hi], primary=self.primary[lo:hi], u=u[lo:hi], disruption=p.disruption)
-            active[lo:hi], primary[lo:hi], adopted = rules.decide(b, x)
-            self.adoptions[lo:hi] += adopted
-            self.ever[lo:hi] |= active[lo:hi]
-
-        self._map(decide, self.chunks)
-        self.active, self.primary = active, primary
-
-    def state_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        return self.active, self.primary, self.alarm, self.ever, self.adoptions
+    def user_state(self) -> UserState:
+        return UserState(active=self.active, primary=self.primary, alarm=self.alarm, heard=self.heard,
+                         ever=self.ever, adoptions=self.adoptions)

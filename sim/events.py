@@ -60,14 +60,17 @@ class News(Event):
     def __init__(self, spec: EventSpec) -> None:
         super().__init__(spec)
         self.heard: np.ndarray | None = None
+        self._hazard: np.ndarray | None = None
 
     def act(self, world: World, day: int, rng: np.random.Generator) -> None:
         if day == self.spec.day:
             self.heard = np.zeros(world.n, dtype=bool)
+            p = self.spec.reach * world.traits.attention
+            days = self.spec.duration_days
+            self._hazard = -np.expm1(np.log1p(-p) / days) if days > 1 else p  # the same every coverage day
             self.on_first_day(world)
-        p = self.spec.reach * world.traits.attention
-        hazard = -np.expm1(np.log1p(-p) / self.spec.duration_days) if self.spec.duration_days > 1 else p
-        hearers = ~self.heard & (rng.random(world.n) < hazard)
+        hearers = rng.random(world.n) < self._hazard
+        hearers &= ~self.heard
         self.heard |= hearers
         self.on_hearers(world, hearers, day)
 

@@ -227,9 +227,9 @@ def run_one(spec: RunSpec) -> RunResult:
             if day:
                 model.step()
             if day in snap_days:
-                active, primary, *_ = model.state_arrays()
-                snapshots[f"primary_{day}"] = np.asarray(primary, dtype=np.int8)
-                snapshots[f"active_{day}"] = np.asarray(active, dtype=bool)
+                state = model.user_state()
+                snapshots[f"primary_{day}"] = np.asarray(state.primary, dtype=np.int8)
+                snapshots[f"active_{day}"] = np.asarray(state.active, dtype=bool)
         if snapshots:
             g = model.graph
             snapshots["indptr"], snapshots["indices"] = g.indptr, g.indices

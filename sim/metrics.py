@@ -1,39 +1,91 @@
-"""Observations per day (the time-series columns) and outcomes per run (docs/MODEL.md, 7.5 and 8)."""
+"""Observations per day (the time-series columns) and outcomes per run (docs/MODEL.md, 7.5 and 8).
+
+The day's counts over users come from one compiled pass (:func:`count_block`, per block of users on all
+threads for large populations); both engines call the same function.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from numba import prange
 
-__all__ = ["observe", "outcomes", "weekly_ratio"]
+from sim.jit import jit, set_threads
+from sim.population import UserState
+
+__all__ = ["OBSERVE_BLOCK", "count_block", "count_blocks", "observe", "outcomes", "weekly_ratio"]
+
+#: Users per block when the day's counts run on several threads.
+OBSERVE_BLOCK = 1 << 16
 
 
-def observe(day: int, names: tuple[str, ...], incumbent: int, active: np.ndarray, primary: np.ndarray,
-            alarm: np.ndarray, ever: np.ndarray, adoptions: np.ndarray) -> dict[str, float]:
+def count_block(lo, hi, incumbent, active, primary, ever, adoptions, out):
+    """Add users ``lo .. hi-1``'s counts to ``out`` (int64, length 4 K + 4): per platform, users active, with
+    it as primary, ever active and adoption events; then users on two or more platforms, on the incumbent
+    only, not on the incumbent, and who used the incumbent and no longer do."""
+    n_platforms = active.shape[1]
+    for i in range(lo, hi):
+        on = 0
+        for k in range(n_platforms):
+            if active[i, k]:
+                out[k] += 1
+                on += 1
+            if ever[i, k]:
+                out[2 * n_platforms + k] += 1
+            out[3 * n_platforms + k] += adoptions[i, k]
+        out[n_platforms + primary[i]] += 1
+        base = 4 * n_platforms
+        if on >= 2:
+            out[base] += 1
+        if active[i, incumbent]:
+            if on == 1:
+                out[base + 1] += 1
+        else:
+            out[base + 2] += 1
+            if ever[i, incumbent]:
+                out[base + 3] += 1
+
+
+def count_blocks(bounds, incumbent, active, primary, ever, adoptions, out):
+    """:func:`count_block` on each block ``bounds[j] .. bounds[j+1]``, into row j of ``out``."""
+    for j in prange(len(bounds) - 1):
+        count_block(bounds[j], bounds[j + 1], incumbent, active, primary, ever, adoptions, out[j])
+
+
+count_block = jit(count_block)
+count_blocks = jit(count_blocks, parallel=True)
+
+
+def observe(day: int, names: tuple[str, ...], incumbent: int, state: UserState,
+            threads: int = 1) -> dict[str, float]:
     """One row of the time series: shares of users (all in [0, 1]; ``incumbent_only``, ``rivals_only`` and the
     incumbent's multi-homers partition the users) except ``adoptions_<p>``, the cumulative
-    number of adoption events per user (equal to ``adopters_<p>`` minus the day-0 base when nobody re-adopts)."""
-    n = len(alarm)
+    number of adoption events per user (equal to ``adopters_<p>`` minus the day-0 base when nobody re-adopts).
+
+    With ``threads`` > 1 the counts run per block of :data:`OBSERVE_BLOCK` users on that many threads.
+    """
+    n, k = len(state.alarm), len(names)
+    args = (incumbent, state.active, state.primary, state.ever, state.adoptions)
+    if threads > 1:
+        set_threads(threads)
+        bounds = np.append(np.arange(0, n, OBSERVE_BLOCK, dtype=np.int64), np.int64(n))
+        per_block = np.zeros((len(bounds) - 1, 4 * k + 4), dtype=np.int64)
+        count_blocks(bounds, *args, per_block)
+        c = per_block.sum(axis=0)
+    else:
+        c = np.zeros(4 * k + 4, dtype=np.int64)
+        count_block(0, n, *args, c)
     row: dict[str, float] = {"day": day}
-    columns = range(active.shape[1])  # per-column counts: numpy's row-wise reductions are slow for few columns
-    counts = [np.count_nonzero(active[:, k]) for k in columns]
-    prim = np.bincount(primary, minlength=len(names))
-    row |= {f"active_{p}": counts[k] / n for k, p in enumerate(names)}
-    row |= {f"primary_{p}": prim[k] / n for k, p in enumerate(names)}
-    n_active = np.zeros(n, dtype=np.int16)
-    for k in columns:
-        n_active += active[:, k]
-    on_inc = active[:, incumbent]
-    row["multihoming"] = np.count_nonzero(n_active >= 2) / n
-    row["incumbent_only"] = np.count_nonzero(on_inc & (n_active == 1)) / n
-    row["rivals_only"] = np.count_nonzero(~on_inc) / n
-    row[f"exit_{names[incumbent]}"] = np.count_nonzero(ever[:, incumbent] & ~active[:, incumbent]) / n
-    row["mean_alarm"] = float(np.mean(alarm))
-    ever_counts = [np.count_nonzero(ever[:, k]) for k in columns]
-    row |= {f"adopters_{p}": ever_counts[k] / n for k, p in enumerate(names)}
-    adopt_counts = [int(adoptions[:, k].sum()) for k in columns]
-    row |= {f"adoptions_{p}": adopt_counts[k] / n for k, p in enumerate(names)}
-    return {k: (v if k == "day" else float(v)) for k, v in row.items()}
+    row |= {f"active_{p}": float(c[i] / n) for i, p in enumerate(names)}
+    row |= {f"primary_{p}": float(c[k + i] / n) for i, p in enumerate(names)}
+    row["multihoming"] = float(c[4 * k] / n)
+    row["incumbent_only"] = float(c[4 * k + 1] / n)
+    row["rivals_only"] = float(c[4 * k + 2] / n)
+    row[f"exit_{names[incumbent]}"] = float(c[4 * k + 3] / n)
+    row["mean_alarm"] = float(np.mean(state.alarm))
+    row |= {f"adopters_{p}": float(c[2 * k + i] / n) for i, p in enumerate(names)}
+    row |= {f"adoptions_{p}": float(c[3 * k + i] / n) for i, p in enumerate(names)}
+    return row
 
 
 def weekly_ratio(ts: pd.DataFrame, rival: str, incumbent: str) -> pd.Series:

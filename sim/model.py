@@ -6,9 +6,11 @@ import numpy as np
 from mesa import DataCollector, Model
 from mesa.discrete_space import Network
 
+from sim import rules
 from sim.agents import UserAgent
 from sim.config import Scenario
 from sim.network import MAX_COMPLETE_GRAPH_NODES, SocialGraph
+from sim.population import UserState
 from sim.schedule import DailyCycle
 from sim.world import Seed, build_world
 
@@ -32,11 +34,23 @@ class MessengerModel(DailyCycle, Model):
                              "use engine = 'array' (exact mean field) for more")
         self.setup_common(scenario, world)
         self.initial = world.initial
+        self.rule, self.parameters = rules.RULE_IDS[scenario.behaviour.rule], rules.parameters(scenario.behaviour)
+        #: Agents whose fresh news ends on a day: day -> agents (see UserAgent.end_buzz).
+        self.buzz_ends: dict[int, list[UserAgent]] = {}
+        #: Agents whose platform use or primary changes at the end of today.
+        self.movers: list[UserAgent] = []
+
+        # Arrays over users whose rows the agents hold (see UserAgent).
+        self.active = world.initial.active.copy()
+        self.ever = world.initial.active.copy()
+        self.adoptions = np.zeros(self.active.shape, dtype=np.int64)
+        self.contact_counts = self.graph.neighbour_counts(self.active)
 
         self.grid = Network(self.graph.to_networkx(), capacity=1, random=self.random, layout=None)
         self.users = [UserAgent(self, self.grid[i], i) for i in range(self.graph.n)]
         for agent in self.users:
             agent.contacts = [self.users[j] for j in self.graph.neighbours(agent.node)]
+            agent.degree = len(agent.contacts)
 
         self.record()
         columns = list(self.records[-1])
@@ -58,18 +72,18 @@ class MessengerModel(DailyCycle, Model):
         for i in np.flatnonzero(hearers):
             self.users[i].hear_calming_news(credibility)
 
-    def spread_word_of_mouth(self, day: int) -> None:
-        self.agents.do("listen", day)
+    def update_users(self, day: int, u: np.ndarray) -> None:
+        for agent in self.buzz_ends.pop(day, ()):
+            agent.end_buzz(day)
+        self.agents.do("step", u)
+        # Only users whose platform use or primary changes have anything to apply (synchronous update).
+        movers, self.movers = self.movers, []
+        for agent in movers:
+            agent.advance()
 
-    def forget(self) -> None:
-        self.agents.do("forget")
-
-    def decide(self, u: np.ndarray) -> None:
-        self.agents.do("decide", u)
-        self.agents.do("advance")
-
-    def state_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        users = self.users
-        return (np.array([a.active for a in users]), np.array([a.primary for a in users], dtype=np.int64),
-                np.array([a.alarm for a in users], dtype=np.float64), np.array([a.ever for a in users]),
-                np.array([a.adoptions for a in users]))
+    def user_state(self) -> UserState:
+        users, n = self.users, len(self.users)
+        return UserState(active=self.active, primary=np.fromiter((a.primary for a in users), np.int64, n),
+                         alarm=np.fromiter((a.alarm for a in users), np.float64, n),
+                         heard=np.fromiter((a.heard for a in users), np.int64, n), ever=self.ever,
+                         adoptions=self.adoptions)

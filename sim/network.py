@@ -19,6 +19,7 @@ import scipy.sparse as sp
 
 from sim import blockmodel, largegraph
 from sim.config import ConfigError, Network, Scenario
+from sim.counts import ContactCounts
 
 __all__ = ["LARGE_GRAPH_NODES", "MAX_COMPLETE_GRAPH_NODES", "SocialGraph", "build_graph", "build_networkx",
            "from_networkx"]
@@ -62,13 +63,10 @@ class SocialGraph:
     def neighbour_counts(self, x: np.ndarray) -> np.ndarray:
         """For a 0/1 matrix ``x`` (n, K): the number of each user's contacts with x = 1, per column (int64).
 
-        One-off counts; the array engine keeps a :class:`~sim.largegraph.PackedCounts` up to date instead."""
-        xi = x.astype(np.int64)
-        if self.complete:
-            return xi.sum(axis=0)[None, :] - xi
-        counter = largegraph.PackedCounts(self.indptr, self.indices, x.shape[1])
-        counter.update([x[:, k].astype(bool) for k in range(x.shape[1])])
-        return np.stack([counter.counts(k) for k in range(x.shape[1])], axis=1).astype(np.int64)
+        One-off counts; the array engine keeps a :class:`~sim.counts.ContactCounts` up to date instead."""
+        counter = ContactCounts(self.indptr, self.indices, x.shape[1], complete=self.complete, n=self.n)
+        counter.update(counter.encode([x[:, k].astype(bool) for k in range(x.shape[1])]))
+        return np.stack([counter.count(k) for k in range(x.shape[1])], axis=1).astype(np.int64)
 
     def neighbours(self, i: int) -> np.ndarray:
         if self.complete:

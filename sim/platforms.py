@@ -11,15 +11,18 @@ __all__ = ["PlatformState"]
 
 class PlatformState:
     """Per-platform ``exposure`` and ``appeal`` (arrays over platforms, in config order) and the current
-    ``disruption`` (push away from the incumbent while it is down). One per run; events mutate it."""
+    ``disruption`` (push away from the incumbent while it is down). One per run; events mutate it in place."""
 
     def __init__(self, scenario: Scenario) -> None:
         self.names = scenario.platform_names
         self.incumbent = scenario.incumbent
         self.rivals = scenario.rivals
         self.domestic = np.array([p.domestic for p in scenario.platforms])
-        self.exposure = np.array([p.exposure for p in scenario.platforms], dtype=np.float64)
-        self.appeal = np.array([p.appeal for p in scenario.platforms], dtype=np.float64)
+        #: Row 0: exposure, row 1: appeal (one array, as the rules take them); ``exposure`` and ``appeal``
+        #: are views of its rows.
+        self.table = np.array([[p.exposure for p in scenario.platforms], [p.appeal for p in scenario.platforms]],
+                              dtype=np.float64)
+        self.exposure, self.appeal = self.table[0], self.table[1]
         self.disruption = 0.0
 
     def index(self, name: str) -> int:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from sim.config import Distribution, Scenario
 
-__all__ = ["NEVER", "InitialState", "Traits", "draw_traits", "initial_state", "sample"]
+__all__ = ["NEVER", "InitialState", "Traits", "UserState", "draw_traits", "initial_state", "sample"]
 
 #: ``heard`` of a user who never heard news directly (far enough back never to count as fresh).
 NEVER = -(10**6)
@@ -28,9 +29,9 @@ def sample(d: Distribution, size: int, rng: np.random.Generator) -> np.ndarray:
     return np.clip(x, d.low, d.high)
 
 
-@dataclass(frozen=True)
-class Traits:
-    """Fixed per-user traits (arrays over users; ``taste`` is users x platforms)."""
+class Traits(NamedTuple):
+    """Fixed per-user traits (arrays over users; ``taste`` is users x platforms). A named tuple, so that the
+    compiled loops take it whole."""
 
     engaged: np.ndarray
     concern: np.ndarray
@@ -38,6 +39,22 @@ class Traits:
     inertia: np.ndarray
     threshold: np.ndarray
     taste: np.ndarray
+
+
+class UserState(NamedTuple):
+    """Every user's state as arrays in node order, as both engines report it (``user_state()``).
+
+    ``active`` (n, K) bool: platforms used; ``primary`` (n,) int: the main one; ``alarm`` (n,) float;
+    ``heard`` (n,) int: day alarming news was last heard directly; ``ever`` (n, K) bool: ever active;
+    ``adoptions`` (n, K) int: adoption events.
+    """
+
+    active: np.ndarray
+    primary: np.ndarray
+    alarm: np.ndarray
+    heard: np.ndarray
+    ever: np.ndarray
+    adoptions: np.ndarray
 
 
 @dataclass

@@ -1,56 +1,96 @@
-"""Decision and alarm kernels: pure, vectorised numpy functions shared by both engines (docs/MODEL.md, 7).
+"""The per-user rules of docs/MODEL.md (section 7), each written once as a scalar function and compiled with
+numba (:mod:`sim.jit`).
 
-Every kernel works on arrays whose first axis is the user; the Mesa engine calls the same functions for one
-agent with arrays of length 1 (or plain floats for the alarm kernels), so both engines compute the same numbers
-with the same floating-point operations. Never copy a formula out of this module: import it.
+Both engines call these functions and no copy of them: the Mesa engine's ``UserAgent`` calls
+:func:`user_day` for itself with plain numbers and its own small arrays; the array engine calls it from its
+compiled loop over users (:mod:`sim.loops`). So for the same inputs both compute the same numbers with the
+same floating-point operations, and their trajectories are identical.
+
+Conventions:
+
+- A user's platform use is a bit set ``uses`` (bit k set: active on platform k), so that it passes to and
+  from compiled code as one integer.
+- Arrays are one user's: ``taste``, ``counts`` (contacts active on each platform yesterday), ``u`` (the
+  day's uniform draw per platform); ``exposure`` and ``appeal`` are the platforms'.
+- The behaviour parameters come as one float64 vector (:func:`parameters`, index constants below): a
+  single array is what numba passes cheapest, which matters for the Mesa engine's per-agent calls.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
 
 import numpy as np
-from scipy.special import expit
 
 from sim.config import Behaviour
+from sim.jit import jit
 
 __all__ = [
-    "RULES",
-    "DecisionInputs",
+    "BASS",
+    "PPM",
+    "RULE_IDS",
+    "THRESHOLD",
     "alarm_after_calming_news",
     "alarm_after_news",
     "bass",
-    "contact_shares",
+    "chance",
+    "choose_primary",
+    "contact_share",
     "decide",
     "forget",
     "logistic",
+    "parameters",
     "ppm",
+    "switching_gap",
     "threshold",
+    "use_value",
+    "user_day",
     "word_of_mouth",
 ]
 
+# Positions in the behaviour vector.
+(B_NET, B_PULL, B_APPEAL, B_PRIV, B_PUSH, LAM, LAM_DROP, LAM_EXIT, TAU, BAND, EXIT_LEVEL, HABIT, BASS_P, BASS_Q,
+ MU, DELTA, R_BASE) = range(17)
+_FIELDS = ("b_net", "b_pull", "b_appeal", "b_priv", "b_push", "lam", "lam_drop", "lam_exit", "tau", "band",
+           "exit_level", "habit", "bass_p", "bass_q", "mu", "delta", "r_base")
+
+PPM, THRESHOLD, BASS = 0, 1, 2
+#: The decision rules by config name (``behaviour.rule``).
+RULE_IDS = {"ppm": PPM, "threshold": THRESHOLD, "bass": BASS}
+
+
+def parameters(b: Behaviour) -> np.ndarray:
+    """The behaviour parameters the rules read, as the float64 vector they take."""
+    return np.array([getattr(b, name) for name in _FIELDS], dtype=np.float64)
+
 
 # ---------------------------------------------------------------------------------------------------------
-# Alarm (MODEL.md 7.1-7.3). Plain arithmetic only, so floats and float64 arrays give identical results.
+# Alarm (MODEL.md 7.1-7.3)
 # ---------------------------------------------------------------------------------------------------------
 
-def alarm_after_news(r, intensity: float):
-    """Alarming news heard directly: ``r <- r + intensity * (1 - r)``."""
+def alarm_after_news(r, intensity):
+    """Alarming news heard directly: ``r <- r + intensity (1 - r)``."""
     return r + intensity * (1.0 - r)
 
 
-def alarm_after_calming_news(r, credibility: float):
-    """Calming news (apology, clarification, ...) heard directly: ``r <- r * (1 - credibility)``."""
+def alarm_after_calming_news(r, credibility):
+    """Calming news (apology, clarification, ...) heard directly: ``r <- r (1 - credibility)``."""
     return r * (1.0 - credibility)
 
 
-def word_of_mouth(r, g, mu: float):
-    """Fresh news from contacts: ``r <- r + mu * (1 - r) * g``, g = share of contacts who heard it lately."""
-    return r + mu * (1.0 - r) * g
+def contact_share(count, degree):
+    """The share ``count / degree`` of a user's contacts; 0 for a user without contacts."""
+    return count / degree if degree > 0 else 0.0
 
 
-def forget(r, rest, delta: float):
-    """Forgetting toward the resting alarm ``rest = r_base * c``: ``r <- rest + (r - rest) * (1 - delta)``."""
+def word_of_mouth(r, fresh, degree, mu):
+    """Fresh news from contacts: ``r <- r + mu (1 - r) g``, g = share of the user's contacts (``fresh`` of
+    ``degree``) who heard alarming news directly in the last ``buzz_days`` days."""
+    return r + mu * (1.0 - r) * contact_share(fresh, degree)
+
+
+def forget(r, rest, delta):
+    """Forgetting toward the resting alarm ``rest = r_base c``: ``r <- rest + (r - rest)(1 - delta)``."""
     return rest + (r - rest) * (1.0 - delta)
 
 
@@ -58,139 +98,169 @@ def forget(r, rest, delta: float):
 # Decisions (MODEL.md 7.4)
 # ---------------------------------------------------------------------------------------------------------
 
-def logistic(x: np.ndarray, tau: float) -> np.ndarray:
+def logistic(x, tau):
     """sigma(x / tau); with tau = 0 the deterministic step (1 above 0, 1/2 at 0, 0 below)."""
-    if tau == 0:
-        return (x > 0) + 0.5 * (x == 0)
-    return expit(x / tau)
+    if tau == 0.0:
+        if x > 0.0:
+            return 1.0
+        return 0.5 if x == 0.0 else 0.0
+    return 1.0 / (1.0 + math.exp(-(x / tau)))
 
 
-def contact_shares(counts: np.ndarray, degree: np.ndarray) -> np.ndarray:
-    """f = counts / degree per platform from integer neighbour counts; 0 for isolated users."""
-    deg = degree.reshape(-1, *([1] * (counts.ndim - 1)))
-    return np.divide(counts, deg, out=np.zeros(counts.shape), where=deg > 0)
+def chance(u, rate, x, tau):
+    """Whether an event of daily probability ``rate sigma(x / tau)`` happens, for the day's uniform ``u``.
 
-
-@dataclass(frozen=True)
-class DecisionInputs:
-    """Everything a decision kernel reads, for n users and K platforms (first axis: user).
-
-    ``counts[i, k]`` is the number of i's contacts active on k yesterday; ``u[i, k]`` the day's uniform draw
-    for i's decision about k (adopt or drop a rival; leave or return to the incumbent).
+    The logistic is evaluated only when ``u < rate``: it is at most 1, so otherwise the answer is no anyway.
     """
-
-    incumbent: int
-    concern: np.ndarray     # (n,)
-    inertia: np.ndarray     # (n,)
-    threshold: np.ndarray   # (n,) phi, rule `threshold`
-    taste: np.ndarray       # (n, K)
-    alarm: np.ndarray       # (n,)
-    exposure: np.ndarray    # (K,)
-    appeal: np.ndarray      # (K,)
-    counts: np.ndarray      # (n, K) integers
-    degree: np.ndarray      # (n,) integers
-    active: np.ndarray      # (n, K) bool, yesterday
-    primary: np.ndarray     # (n,) int, yesterday
-    u: np.ndarray           # (n, K) uniform [0, 1)
-    disruption: float = 0.0  # push away from an incumbent that is down (outage)
+    return u < rate and u < rate * logistic(x, tau)
 
 
-def _chance(candidates: np.ndarray, u: np.ndarray, rate: float, x: np.ndarray, tau: float) -> np.ndarray:
-    """``candidates & (u < rate * logistic(x, tau))``, with the logistic evaluated only where ``u < rate``
-    (elsewhere the comparison is false anyway, since logistic <= 1): the same booleans for less work."""
-    out = candidates & (u < rate)
-    where = np.nonzero(out)
-    out[where] = u[where] < rate * logistic(x[where], tau)
-    return out
+def use_value(b, k, concern, alarm, taste, exposure, appeal, counts, degree):
+    """``V_k = b_net f_k + b_appeal appeal_k + e_k - b_priv c R_k``, with perceived risk R_k = r exposure_k."""
+    return (b[B_NET] * contact_share(counts[k], degree) + b[B_APPEAL] * appeal[k] + taste[k]
+            - b[B_PRIV] * concern * (alarm * exposure[k]))
 
 
-def _any(columns: list[np.ndarray]) -> np.ndarray:
-    """Element-wise OR of bool columns (a loop over the few platforms beats ``any(axis=1)`` many times)."""
-    out = columns[0].copy()
-    for c in columns[1:]:
-        out |= c
-    return out
+def switching_gap(b, k, primary, incumbent, concern, inertia, alarm, taste, exposure, appeal, counts, degree,
+                  disruption):
+    """``X_k - kappa``: how far the switching index toward rival k is above the user's inertia.
 
-
-def _use_value(b: Behaviour, x: DecisionInputs, f: np.ndarray, risk: np.ndarray) -> np.ndarray:
-    """V_k = b_net f_k + b_appeal appeal_k + e_k - b_priv c R_k."""
-    return b.b_net * f + b.b_appeal * x.appeal + x.taste - b.b_priv * x.concern[:, None] * risk
-
-
-def _choose_primary(b: Behaviour, x: DecisionInputs, active: np.ndarray, value: np.ndarray) -> np.ndarray:
-    """Primary = the active platform with the highest V_k + habit * [k is the current primary]."""
-    current = np.arange(active.shape[1]) == x.primary[:, None]
-    score = np.where(active, value + b.habit * current, -np.inf)
-    return np.argmax(score, axis=1).astype(x.primary.dtype)
-
-
-def ppm(b: Behaviour, x: DecisionInputs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Push-pull-mooring decisions. Returns (active, primary, adopted) for today.
-
-    Perceived risk R_k = r * exposure_k. Switching index toward rival k:
-    ``X_k = b_push c (R_p - R_k) + b_pull f_k + b_appeal appeal_k + e_k`` (p = primary). A rival not in use is
-    adopted with probability ``lam sigma((X_k - kappa) / tau)``; one in use but not primary is kept while
-    ``X_k >= kappa - band`` and otherwise dropped with probability ``lam_drop sigma((kappa - band - X_k) / tau)``.
-    The incumbent is left (only by a user with another platform) with probability
-    ``lam_exit sigma((exit_level - V_inc) / tau)`` and re-joined with ``lam sigma((V_inc - exit_level - band) / tau)``.
+    ``X_k = b_push c (R_p - R_k) + b_pull f_k + b_appeal appeal_k + e_k`` (p = primary), plus the outage
+    push ``disruption`` for a user whose primary is the incumbent.
     """
-    n, k_count = x.counts.shape
-    inc = x.incumbent
-    f = contact_shares(x.counts, x.degree)
-    risk = x.alarm[:, None] * x.exposure
-    value = _use_value(b, x, f, risk)
-    rows = np.arange(n)
-    relief = risk[rows, x.primary][:, None] - risk
-    push = b.b_push * x.concern[:, None] * relief + x.disruption * (x.primary == inc)[:, None]
-    gap = push + b.b_pull * f + b.b_appeal * x.appeal + x.taste - x.inertia[:, None]
-
-    rival = np.arange(k_count) != inc
-    is_primary = np.arange(k_count) == x.primary[:, None]
-    adopt = _chance(~x.active & rival, x.u, b.lam, gap, b.tau)
-    below = gap < -b.band
-    drop = _chance(x.active & rival & ~is_primary & below, x.u, b.lam_drop, -b.band - gap, b.tau)
-
-    v_inc = value[:, inc]
-    on_inc = x.active[:, inc]
-    has_other = _any([x.active[:, k] for k in range(k_count) if k != inc])
-    leave = _chance(on_inc & has_other, x.u[:, inc], b.lam_exit, b.exit_level - v_inc, b.tau)
-    back = _chance(~on_inc, x.u[:, inc], b.lam, v_inc - b.exit_level - b.band, b.tau)
-
-    active = (x.active & ~drop) | adopt
-    active[:, inc] = (on_inc & ~leave) | back
-    stranded = ~_any([active[:, k] for k in range(k_count)])  # dropped the last other platform on leaving
-    active[stranded, x.primary[stranded]] = True
-    adopted = adopt.copy()
-    adopted[:, inc] = back
-    return active, _choose_primary(b, x, active, value), adopted
+    relief = alarm * exposure[primary] - alarm * exposure[k]
+    push = b[B_PUSH] * concern * relief + disruption * (1.0 if primary == incumbent else 0.0)
+    return push + b[B_PULL] * contact_share(counts[k], degree) + b[B_APPEAL] * appeal[k] + taste[k] - inertia
 
 
-def threshold(b: Behaviour, x: DecisionInputs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Granovetter/Watts threshold rule: adopt rival k iff f_k >= phi_i (exact step); never drop.
+def uses_platform(uses, k):
+    """Whether bit set ``uses`` has platform k."""
+    return (uses >> k) & 1 == 1
 
-    Only rival adoption changes; the incumbent and the primary stay as they are.
+
+def choose_primary(b, primary, concern, alarm, taste, exposure, appeal, counts, degree, uses):
+    """The platform in use with the highest ``V_k + habit [k is the current primary]`` (the first on ties)."""
+    if uses & (uses - 1) == 0:  # a single platform: nothing to compare
+        best = 0
+        while not uses_platform(uses, best):
+            best += 1
+        return best
+    best, best_score = -1, 0.0
+    for k in range(len(taste)):
+        if uses_platform(uses, k):
+            score = (use_value(b, k, concern, alarm, taste, exposure, appeal, counts, degree)
+                     + b[HABIT] * (1.0 if k == primary else 0.0))
+            if best < 0 or score > best_score:
+                best, best_score = k, score
+    return best
+
+
+def ppm(b, incumbent, concern, inertia, taste, alarm, exposure, appeal, counts, degree, uses, primary, u,
+        disruption):
+    """Push-pull-mooring decisions of one user. Returns tomorrow's (uses, primary, adopted), ``adopted``
+    being the bit set of platforms taken up today.
+
+    - A rival k not in use is adopted with probability ``lam sigma((X_k - kappa) / tau)``.
+    - A rival in use but not primary is kept while ``X_k >= kappa - band``; below, it is dropped with
+      probability ``lam_drop sigma((kappa - band - X_k) / tau)``.
+    - The incumbent is left, only by a user with a rival in use, with probability
+      ``lam_exit sigma((exit_level - V_inc) / tau)``, and re-joined with
+      ``lam sigma((V_inc - exit_level - band) / tau)``.
+    - A user left with no platform keeps the primary; the primary is then chosen by :func:`choose_primary`.
+
+    The uniform ``u[k]`` decides about platform k (about the incumbent: leaving or returning).
     """
-    f = contact_shares(x.counts, x.degree)
-    rival = np.arange(x.counts.shape[1]) != x.incumbent
-    adopt = ~x.active & rival & (f >= x.threshold[:, None])
-    return x.active | adopt, x.primary.copy(), adopt
+    lam, lam_drop, tau, band = b[LAM], b[LAM_DROP], b[TAU], b[BAND]
+    adopted, dropped = 0, 0
+    for k in range(len(taste)):
+        if k == incumbent:
+            continue
+        if not uses_platform(uses, k):
+            if u[k] < lam:
+                gap = switching_gap(b, k, primary, incumbent, concern, inertia, alarm, taste, exposure, appeal,
+                                    counts, degree, disruption)
+                if chance(u[k], lam, gap, tau):
+                    adopted |= 1 << k
+        elif k != primary and u[k] < lam_drop:
+            gap = switching_gap(b, k, primary, incumbent, concern, inertia, alarm, taste, exposure, appeal,
+                                counts, degree, disruption)
+            if gap < -band and chance(u[k], lam_drop, -band - gap, tau):
+                dropped |= 1 << k
+    ui, on_incumbent = u[incumbent], 1 << incumbent
+    if uses & on_incumbent:
+        if uses != on_incumbent and ui < b[LAM_EXIT]:  # only with a rival in use
+            v = use_value(b, incumbent, concern, alarm, taste, exposure, appeal, counts, degree)
+            if chance(ui, b[LAM_EXIT], b[EXIT_LEVEL] - v, tau):
+                dropped |= on_incumbent
+    elif ui < lam:
+        v = use_value(b, incumbent, concern, alarm, taste, exposure, appeal, counts, degree)
+        if chance(ui, lam, v - b[EXIT_LEVEL] - band, tau):
+            adopted |= on_incumbent
+    new = (uses & ~dropped) | adopted
+    if new == 0:  # dropped the last rival on the day of leaving the incumbent
+        new = 1 << primary
+    return new, choose_primary(b, primary, concern, alarm, taste, exposure, appeal, counts, degree, new), adopted
 
 
-def bass(b: Behaviour, x: DecisionInputs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def threshold(incumbent, phi, counts, degree, uses, primary):
+    """Granovetter/Watts threshold rule: adopt rival k iff ``f_k >= phi`` (an exact step); never drop.
+    Only rival adoption changes; the incumbent and the primary stay. Returns (uses, primary, adopted)."""
+    adopted = 0
+    for k in range(len(counts)):
+        if k != incumbent and not uses_platform(uses, k) and contact_share(counts[k], degree) >= phi:
+            adopted |= 1 << k
+    return uses | adopted, primary, adopted
+
+
+def bass(b, incumbent, counts, degree, uses, primary, u):
     """Bass (1969) rule: adopt rival k with daily probability ``1 - exp(-(p + q f_k))``; never drop.
-
-    Only rival adoption changes; the incumbent and the primary stay as they are.
-    """
-    f = contact_shares(x.counts, x.degree)
-    rival = np.arange(x.counts.shape[1]) != x.incumbent
-    hazard = -np.expm1(-(b.bass_p + b.bass_q * f))
-    adopt = ~x.active & rival & (x.u < hazard)
-    return x.active | adopt, x.primary.copy(), adopt
-
-
-RULES = {"ppm": ppm, "threshold": threshold, "bass": bass}
+    Only rival adoption changes; the incumbent and the primary stay. Returns (uses, primary, adopted)."""
+    adopted = 0
+    for k in range(len(counts)):
+        hazard = -math.expm1(-(b[BASS_P] + b[BASS_Q] * contact_share(counts[k], degree)))
+        if k != incumbent and not uses_platform(uses, k) and u[k] < hazard:
+            adopted |= 1 << k
+    return uses | adopted, primary, adopted
 
 
-def decide(b: Behaviour, x: DecisionInputs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Apply the configured rule (``b.rule``): (active, primary, adopted today) for every user in ``x``."""
-    return RULES[b.rule](b, x)
+def decide(rule, b, incumbent, concern, inertia, phi, taste, alarm, exposure, appeal, counts, degree, uses,
+           primary, u, disruption):
+    """One user's decisions by the configured rule (:data:`RULE_IDS`), from yesterday's ``uses`` and the
+    contacts' platform use ``counts``. Returns tomorrow's (uses, primary, adopted)."""
+    if rule == PPM:
+        return ppm(b, incumbent, concern, inertia, taste, alarm, exposure, appeal, counts, degree, uses,
+                   primary, u, disruption)
+    if rule == THRESHOLD:
+        return threshold(incumbent, phi, counts, degree, uses, primary)
+    return bass(b, incumbent, counts, degree, uses, primary, u)
+
+
+def user_day(rule, b, platforms, incumbent, concern, inertia, phi, taste, counts, degree, alarm, fresh, uses,
+             primary, u, node, disruption):
+    """One user's day after the events (MODEL.md 3, phases 2-4): word of mouth from ``fresh`` of its
+    ``degree`` contacts, forgetting toward ``r_base c``, then the decisions with the uniforms ``u[node]``.
+    ``platforms`` holds the platforms' exposure (row 0) and appeal (row 1). Returns (alarm, uses, primary,
+    adopted)."""
+    r = forget(word_of_mouth(alarm, fresh, degree, b[MU]), b[R_BASE] * concern, b[DELTA])
+    new_uses, new_primary, adopted = decide(rule, b, incumbent, concern, inertia, phi, taste, r, platforms[0],
+                                            platforms[1], counts, degree, uses, primary, u[node], disruption)
+    return r, new_uses, new_primary, adopted
+
+
+# Compiled in place (sim/jit.py says why they are not decorated). Callers and the other kernels use these.
+alarm_after_news = jit(alarm_after_news)
+alarm_after_calming_news = jit(alarm_after_calming_news)
+contact_share = jit(contact_share)
+word_of_mouth = jit(word_of_mouth)
+forget = jit(forget)
+logistic = jit(logistic)
+chance = jit(chance)
+use_value = jit(use_value)
+switching_gap = jit(switching_gap)
+uses_platform = jit(uses_platform)
+choose_primary = jit(choose_primary)
+ppm = jit(ppm)
+threshold = jit(threshold)
+bass = jit(bass)
+decide = jit(decide)
+user_day = jit(user_day)

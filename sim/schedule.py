@@ -2,6 +2,8 @@
 
 Each day: (1) events due today act; (2) word of mouth carries fresh news; (3) alarm decays toward its resting
 level; (4) users decide, all from yesterday's platform use (synchronous update); (5) the day is observed.
+Phases 2-4 are each user's own (:meth:`DailyCycle.update_users`): the engines apply the same rules
+(sim/rules.py), the Mesa engine agent by agent, the array engine in compiled loops over users.
 Random numbers are drawn at model level in a fixed order: one uniform array over users for each news event on
 each of its coverage days (in timeline order), then one users x platforms array for the decisions.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -19,7 +22,7 @@ from sim.config import Scenario
 from sim.events import Timeline
 from sim.network import SocialGraph
 from sim.platforms import PlatformState
-from sim.population import Traits
+from sim.population import Traits, UserState
 from sim.world import World
 
 __all__ = ["DailyCycle"]
@@ -36,6 +39,8 @@ class DailyCycle(ABC):
     dynamics: np.random.Generator
     day: int
     records: list[dict[str, float]]
+    #: Threads of the compiled loops (the array engine may use more than one).
+    threads: int = 1
 
     def setup_common(self, scenario: Scenario, world: World) -> None:
         """The state both engines share: config, graph, traits, platforms, timeline, daily stream, records."""
@@ -48,6 +53,10 @@ class DailyCycle(ABC):
         self.day = 0
         self.records = []
 
+    @abstractmethod
+    def step(self) -> None:
+        """One day (:meth:`advance_day`, plus what the engine does around it)."""
+
     @property
     def n(self) -> int:
         return self.graph.n
@@ -56,18 +65,28 @@ class DailyCycle(ABC):
         """Run one day of the schedule."""
         day = self.day + 1
         self.timeline.act(self, day, self.dynamics)
-        u = self.dynamics.random((self.n, len(self.platforms.names)))
-        self.spread_word_of_mouth(day)
-        self.forget()
-        self.decide(u)
+        u = self.draw_uniforms()
+        self.update_users(day, u)
         self.day = day
         self.record()
 
+    def run(self, steps: int | None = None, progress: Callable[[int], None] | None = None) -> pd.DataFrame:
+        """Run ``steps`` more days (default: the scenario's ``experiment.steps``) and return the time series.
+        ``progress`` is called with the number of days done after each day."""
+        for done in range(1, (self.config.experiment.steps if steps is None else steps) + 1):
+            self.step()
+            if progress is not None:
+                progress(done)
+        return self.timeseries()
+
+    def draw_uniforms(self) -> np.ndarray:
+        """The day's uniform draws for the decisions: users x platforms, from the dynamics stream."""
+        return self.dynamics.random((self.n, len(self.platforms.names)))
+
     def record(self) -> None:
         """Observe today's state (one row of the time series)."""
-        active, primary, alarm, ever, adoptions = self.state_arrays()
         self.records.append(metrics.observe(self.day, self.platforms.names, self.platforms.incumbent,
-                                            active, primary, alarm, ever, adoptions))
+                                            self.user_state(), threads=self.threads))
 
     def timeseries(self) -> pd.DataFrame:
         """All observed days so far, one row per day (day 0 = the initial state)."""
@@ -89,17 +108,11 @@ class DailyCycle(ABC):
         """Calming news heard directly by ``hearers``."""
 
     @abstractmethod
-    def spread_word_of_mouth(self, day: int) -> None:
-        """Raise alarm by the share of contacts who heard alarming news in the last ``buzz_days``."""
+    def update_users(self, day: int, u: np.ndarray) -> None:
+        """Every user's day after the events: word of mouth (share of contacts who heard alarming news in
+        the last ``buzz_days``), forgetting, then the decisions from yesterday's platform use, with the
+        day's uniforms ``u`` (users x platforms)."""
 
     @abstractmethod
-    def forget(self) -> None:
-        """Decay alarm toward its resting level."""
-
-    @abstractmethod
-    def decide(self, u: np.ndarray) -> None:
-        """Apply the decision rule to every user, from yesterday's platform use."""
-
-    @abstractmethod
-    def state_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(active, primary, alarm, ever active, adoption counts) as arrays over users, in node order."""
+    def user_state(self) -> UserState:
+        """Every user's state as arrays in node order."""

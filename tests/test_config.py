@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
 from conftest import ROOT, SMALL, small_scenario
 
-from sim.config import ConfigError, config_reference, load_config
+from sim.config import ConfigError, build_scenario, config_reference, load_config
 
 KOREA = ROOT / "experiments" / "korea_2014.toml"
 
@@ -160,3 +161,12 @@ def test_scenario_round_trips_through_to_dict():
 def test_config_doc_lists_every_key():
     doc = (ROOT / "docs" / "CONFIG.md").read_text(encoding="utf-8")
     assert config_reference() in doc, "docs/CONFIG.md is out of date: paste sim.config.config_reference()"
+
+
+def test_more_than_fifteen_platforms_are_refused():
+    data = copy.deepcopy(SMALL)
+    data["platforms"] |= {f"r{i}": {} for i in range(13)}  # 16 platforms
+    with pytest.raises(ConfigError, match="at most 15 platforms"):
+        build_scenario(data, "test")
+    del data["platforms"]["r12"]
+    assert len(build_scenario(data, "test").platforms) == 15

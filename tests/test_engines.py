@@ -13,7 +13,7 @@ import pytest
 from conftest import ROOT, SMALL
 
 import sim
-from sim import engine, largegraph, network
+from sim import counts, loops, metrics, network
 from sim.config import Scenario, apply_overrides, build_scenario
 
 #: Every event kind, in 24 days (news spread over several days, overlapping; an outage; appeal changes).
@@ -42,11 +42,12 @@ def scenario(overrides: dict[str, Any] | None = None, events: list[dict[str, Any
     return build_scenario(apply_overrides(data, overrides, "test"), "test", base_dir=base_dir)
 
 
-@pytest.fixture(autouse=True)
-def small_chunks(monkeypatch):
-    """Odd, small chunks so that a 300-user run crosses many chunk boundaries in every phase."""
-    monkeypatch.setattr(engine, "CHUNK_ROWS", 37)
-    monkeypatch.setattr(largegraph, "COUNT_CHUNK", 101)
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """Odd, small blocks so that a 300-user run on two threads crosses many block boundaries in every phase."""
+    monkeypatch.setattr(loops, "BLOCK_USERS", 37)
+    monkeypatch.setattr(counts, "COUNT_BLOCK_ENTRIES", 101)
+    monkeypatch.setattr(metrics, "OBSERVE_BLOCK", 53)
 
 
 def assert_engines_agree(s: Scenario, seed: int) -> pd.DataFrame:
@@ -109,21 +110,27 @@ def test_graph_from_a_file(tmp_path):
 # The array engine's own machinery changes no number
 # ---------------------------------------------------------------------------------------------------------
 
-def test_threads_chunks_and_incremental_counts_change_nothing(monkeypatch):
-    s = scenario({"population.n": 400, "network.kind": "chung_lu"})
+@pytest.mark.parametrize("kind", ["chung_lu", "complete"])
+def test_threads_blocks_and_incremental_counts_change_nothing(kind, small_blocks, monkeypatch):
+    s = scenario({"population.n": 400, "network.kind": kind})
     reference = sim.ArrayModel(s, rng=9, threads=1)
     for _ in range(s.experiment.steps):
         reference.step()
     expected = reference.timeseries()
-    for threads, chunk, share in ((2, 37, 0.25), (1, 1 << 16, 0.0), (2, 5, 1.0)):
-        monkeypatch.setattr(engine, "CHUNK_ROWS", chunk)
-        monkeypatch.setattr(largegraph, "INCREMENTAL_MAX_SHARE", share)  # 0: always count all; 1: never
+    for threads, share in ((2, 0.25), (1, 0.0), (2, 1.0)):
+        monkeypatch.setattr(counts, "INCREMENTAL_MAX_SHARE", share)  # 0: always count all; 1: never
         model = sim.ArrayModel(s, rng=9, threads=threads)
         for _ in range(s.experiment.steps):
             model.step()
         pd.testing.assert_frame_equal(model.timeseries(), expected, check_exact=True)
         np.testing.assert_array_equal(model.alarm, reference.alarm)
         np.testing.assert_array_equal(model.active, reference.active)
+
+
+def test_the_mesa_engine_agrees_with_the_array_engine_on_two_threads(small_blocks):
+    s = scenario()
+    pd.testing.assert_frame_equal(sim.simulate(s, 3, "mesa"), sim.ArrayModel(s, rng=3, threads=2).run(),
+                                  check_exact=True)
 
 
 def test_implicit_complete_graph_equals_the_stored_one(monkeypatch):
@@ -153,21 +160,29 @@ def test_adoption_counts_widen_before_they_could_overflow():
 
 
 def test_decide_outside_the_schedule_counts_the_current_platform_use():
-    """decide() reads yesterday's platform use even when word of mouth did not count it first."""
+    """decide() reads the current platform use even when it was not counted first."""
     s = scenario({"experiment.steps": 3})
     a, b = sim.ArrayModel(s, rng=2), sim.ArrayModel(s, rng=2)
     u = np.random.default_rng(0).random((s.population.n, 3))
     a.decide(u)
-    b.spread_word_of_mouth(1)
+    b.count_contacts(0)
     b.decide(u)
     np.testing.assert_array_equal(a.active, b.active)
     np.testing.assert_array_equal(a.primary, b.primary)
+    before = a.active.copy()
+    a.decide(np.zeros_like(u))  # counts again: yesterday's use is the one just decided
+    b.count_contacts(0)
+    b.decide(np.zeros_like(u))
+    np.testing.assert_array_equal(a.active, b.active)
+    assert not np.array_equal(a.active, before)
 
 
-def test_random_draws_in_row_chunks_equal_one_draw():
-    """Generator.random fills arrays in order from one stream: rows drawn chunk by chunk are the rows of
-    one (n, K) draw, so the day's uniforms could be drawn in chunks without changing a number."""
+def test_random_draws_in_row_chunks_or_into_a_buffer_equal_one_draw():
+    """Generator.random fills arrays in order from one stream: rows drawn chunk by chunk, or into a reused
+    buffer (as the array engine draws the day's uniforms), are the rows of one fresh (n, K) draw."""
     whole = np.random.default_rng(11).random((1000, 3))
     rng = np.random.default_rng(11)
     chunks = [rng.random((size, 3)) for size in (1, 300, 37, 662)]
     np.testing.assert_array_equal(np.concatenate(chunks), whole)
+    buffer = np.empty((1000, 3))
+    np.testing.assert_array_equal(np.random.default_rng(11).random(out=buffer), whole)

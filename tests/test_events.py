@@ -13,7 +13,7 @@ ENGINES = [ArrayModel, MessengerModel]
 
 
 def alarm_of(model) -> np.ndarray:
-    return model.state_arrays()[2].copy()
+    return model.user_state().alarm.copy()
 
 
 def act_today(model, day: int = 1, seed: int = 0) -> None:
@@ -33,7 +33,7 @@ def test_alarming_news_raises_alarm_only_for_those_who_hear_it(engine, kind):
     assert 0 < heard.sum() < s.population.n
     np.testing.assert_array_equal(after[~heard], before[~heard])
     np.testing.assert_allclose(after[heard], before[heard] + 0.4 * (1 - before[heard]))
-    heard_day = (model.heard if engine is ArrayModel else np.array([a.heard for a in model.users]))
+    heard_day = model.user_state().heard
     np.testing.assert_array_equal(heard_day == 1, heard)
 
 

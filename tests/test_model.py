@@ -74,7 +74,8 @@ def test_invariants_hold_every_day_on_the_mesa_engine():
         for agent in model.users:
             assert agent.active.any()
             assert agent.active[agent.primary], "primary must be one of the active platforms"
-        _, _, alarm, ever, _ = model.state_arrays()
+        state = model.user_state()
+        alarm, ever = state.alarm, state.ever
         assert ((alarm >= 0) & (alarm <= 1)).all()
         if previous_ever is not None:
             assert (ever >= previous_ever).all()

@@ -1,10 +1,10 @@
 """Social graphs: every kind builds a valid, seeded CSR with the requested mean degree and engaged community;
-the numpy builders (sim/largegraph.py) and the packed neighbour counts agree with plain references."""
+the compiled builders (sim/largegraph.py) and the packed neighbour counts (sim/counts.py) agree with plain
+references."""
 
 from __future__ import annotations
 
 import itertools
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import networkx as nx
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from conftest import small_scenario
 
-from sim import blockmodel, largegraph, network
+from sim import blockmodel, counts, largegraph, network
 from sim.config import ConfigError
 from sim.network import SocialGraph, build_graph
 
@@ -181,19 +181,23 @@ def test_missing_or_malformed_graph_file_is_a_config_error(tmp_path):
 # The CSR builder and the packed counts
 # ---------------------------------------------------------------------------------------------------------
 
-def test_csr_from_edges_drops_self_loops_and_multi_edges_in_any_bucket_size():
+@pytest.mark.parametrize("n", [1, 2, 200])
+def test_csr_from_edges_drops_self_loops_and_multi_edges(n):
     rng = np.random.default_rng(5)
-    n = 200
     src = rng.integers(0, n, 3000).astype(np.int32)
     dst = rng.integers(0, n, 3000).astype(np.int32)
     ref = nx.Graph()
     ref.add_nodes_from(range(n))
     ref.add_edges_from((u, v) for u, v in zip(src.tolist(), dst.tolist(), strict=True) if u != v)
     expected = network.from_networkx(ref)
-    for bucket in (7, 100, 1 << 25):
-        indptr, indices = largegraph.csr_from_edges(n, src, dst, bucket_entries=bucket)
-        np.testing.assert_array_equal(indptr, expected.indptr)
-        np.testing.assert_array_equal(indices, expected.indices)
+    indptr, indices = largegraph.csr_from_edges(n, src, dst)
+    np.testing.assert_array_equal(indptr, expected.indptr)
+    np.testing.assert_array_equal(indices, expected.indices)
+
+
+def test_csr_from_no_edges_is_empty():
+    indptr, indices = largegraph.csr_from_edges(5, np.zeros(0, np.int32), np.zeros(0, np.int32))
+    assert indptr.tolist() == [0] * 6 and len(indices) == 0
 
 
 def star_and_isolated(n: int = 400) -> SocialGraph:
@@ -206,41 +210,61 @@ def star_and_isolated(n: int = 400) -> SocialGraph:
     return network.from_networkx(g)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("n_flags", [1, 4, 16])
-def test_packed_counts_match_the_adjacency_matrix_after_full_and_incremental_updates(n_flags, monkeypatch):
-    monkeypatch.setattr(largegraph, "COUNT_CHUNK", 64)  # many chunks and batches
+def test_contact_counts_match_the_adjacency_matrix_after_full_and_incremental_updates(n_flags, threads,
+                                                                                      monkeypatch):
+    monkeypatch.setattr(counts, "COUNT_BLOCK_ENTRIES", 64)  # many blocks
     g = star_and_isolated()
     a = g.adjacency()
-    counter = largegraph.PackedCounts(g.indptr, g.indices, n_flags)
-    assert counter.n_words == (1 if n_flags < 16 else 3)  # max degree 300+: 9-bit fields, 7 per word
+    counter = counts.ContactCounts(g.indptr, g.indices, n_flags, threads=threads)
+    assert counter.contacts.words.shape[0] == (1 if n_flags < 16 else 3)  # max degree 300+: 9-bit fields
     rng = np.random.default_rng(1)
     flags = rng.random((g.n, n_flags)) < 0.4
-    for share in (1.0, 0.3, 0.01, 0.0, 0.5):
+    for share in (1.0, 0.3, 0.01, 0.0, 0.5):  # full counts and incremental updates
         flip = rng.random((g.n, n_flags)) < share
         flags = flags ^ flip
-        counter.update([flags[:, f] for f in range(n_flags)])
+        counter.update(counter.encode([flags[:, f] for f in range(n_flags)]))
         expected = a @ flags.astype(np.int64)
         for f in range(n_flags):
-            np.testing.assert_array_equal(counter.counts(f), expected[:, f])
-        np.testing.assert_array_equal(counter.counts(n_flags - 1, 290, 310), expected[290:310, -1])
+            np.testing.assert_array_equal(counter.count(f), expected[:, f])
+            assert all(counts.contact_count(counter.contacts, i, f) == expected[i, f] for i in (0, 5, 300, 399))
 
 
-def test_packed_counts_on_a_thread_pool_and_the_graph_method_agree():
+def test_contact_counts_update_only_around_changed_users_below_the_share(monkeypatch):
+    g = star_and_isolated()
+    counter = counts.ContactCounts(g.indptr, g.indices, 2)
+    x = np.zeros((g.n, 2), dtype=bool)
+    counter.update(counter.encode([x[:, 0], x[:, 1]]))
+    calls = []
+    monkeypatch.setattr(counter, "_count_all", lambda codes: calls.append(codes))
+    x[350, 0] = True  # one user with few contacts: an incremental update
+    counter.update(counter.encode([x[:, 0], x[:, 1]]))
+    assert not calls
+    np.testing.assert_array_equal(counter.count(0), g.adjacency() @ x[:, 0].astype(np.int64))
+    x[:, 1] = True    # everyone: all entries, above the quarter share: a full count
+    counter.update(counter.encode([x[:, 0], x[:, 1]]))
+    assert len(calls) == 1
+
+
+def test_contact_counts_of_a_complete_graph_are_the_totals_less_the_user():
+    x = np.random.default_rng(3).random((70, 3)) < 0.5
+    counter = counts.ContactCounts(np.zeros(71, np.int64), np.zeros(0, np.int32), 3, complete=True, n=70)
+    counter.update(counter.encode([x[:, k] for k in range(3)]))
+    expected = x.sum(axis=0) - x
+    np.testing.assert_array_equal(np.stack([counter.count(k) for k in range(3)], axis=1), expected)
+
+
+def test_the_graph_method_counts_the_same():
     g = star_and_isolated()
     x = np.random.default_rng(3).random((g.n, 3)) < 0.5
-    with ThreadPoolExecutor(2) as pool:
-        counter = largegraph.PackedCounts(g.indptr, g.indices, 3,
-                                          lambda fn, chunks: list(pool.map(lambda c: fn(*c), chunks)) and None)
-        counter.update([x[:, k] for k in range(3)])
-    expected = g.adjacency() @ x.astype(np.int64)
-    np.testing.assert_array_equal(np.stack([counter.counts(k) for k in range(3)], axis=1), expected)
-    np.testing.assert_array_equal(g.neighbour_counts(x), expected)
+    np.testing.assert_array_equal(g.neighbour_counts(x), g.adjacency() @ x.astype(np.int64))
 
 
-def test_packed_counts_reject_more_than_16_flags():
+def test_contact_counts_reject_more_than_16_flags():
     g = star_and_isolated()
     with pytest.raises(ValueError, match="1 to 16 flags"):
-        largegraph.PackedCounts(g.indptr, g.indices, 17)
+        counts.ContactCounts(g.indptr, g.indices, 17)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -1,8 +1,14 @@
-"""Decision and alarm kernels against hand-computed cases (docs/MODEL.md, 7)."""
+"""The per-user rules (sim/rules.py) against hand-computed cases (docs/MODEL.md, 7).
+
+Every case gives the user contacts on every platform and uses distinct values for every weight and rate
+(lam, lam_drop and lam_exit differ; b_net, b_pull, b_appeal, b_priv and b_push differ), so a swapped rate,
+a dropped term or a term from the wrong platform changes an answer. Decisions are checked at the exact
+probability: a uniform just below ``rate * sigma(x / tau)`` acts and one just above does not.
+"""
 
 from __future__ import annotations
 
-import dataclasses
+import math
 
 import numpy as np
 import pytest
@@ -13,187 +19,257 @@ from sim import rules
 from sim.config import Behaviour
 
 INC = 0
+EPS = 1e-9
+
+B = Behaviour(b_net=1.1, b_pull=0.6, b_appeal=0.9, b_priv=1.3, b_push=0.8, lam=0.3, lam_drop=0.2, lam_exit=0.1,
+              tau=0.1, band=0.07, exit_level=0.35, habit=0.45, bass_p=0.02, bass_q=0.5, mu=0.4, delta=0.03,
+              r_base=0.05)
+P = rules.parameters(B)
+CONCERN, INERTIA, PHI, ALARM = 0.6, 0.25, 0.3, 0.7
+TASTE = np.array([0.02, 0.04, -0.03])
+EXPOSURE = np.array([0.8, 0.05, 0.4])
+APPEAL = np.array([0.0, 0.1, 0.2])
+COUNTS = np.array([6, 3, 2])  # of 8 contacts: f = 0.75, 0.375, 0.25
+DEGREE = 8
+HIGH = 0.99  # a uniform above every rate: nothing happens for that platform
+
+# By hand: perceived risks R = r exposure = 0.56, 0.035, 0.28; b_priv c = 0.78.
+V = [0.825 + 0.0 + 0.02 - 0.78 * 0.56,     # V_0 = 0.4082
+     0.4125 + 0.09 + 0.04 - 0.78 * 0.035,  # V_1 = 0.5152
+     0.275 + 0.18 - 0.03 - 0.78 * 0.28]    # V_2 = 0.2066
 
 
-def inputs(**kw) -> rules.DecisionInputs:
-    """One user, incumbent 0 and one rival 1, everything neutral unless given."""
-    base = dict(incumbent=INC, concern=np.array([0.5]), inertia=np.array([0.3]), threshold=np.array([0.5]),
-                taste=np.zeros((1, 2)), alarm=np.array([0.0]), exposure=np.array([0.8, 0.1]),
-                appeal=np.zeros(2), counts=np.array([[4, 0]]), degree=np.array([4]),
-                active=np.array([[True, False]]), primary=np.array([0]), u=np.full((1, 2), 0.5))
-    base.update(kw)
-    return rules.DecisionInputs(**base)
+def sigma(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
 
 
-def test_alarm_kernels_match_their_equations():
-    assert rules.alarm_after_news(0.2, 0.5) == pytest.approx(0.2 + 0.5 * 0.8)
-    assert rules.alarm_after_calming_news(0.6, 0.25) == pytest.approx(0.45)
-    assert rules.word_of_mouth(0.2, 0.5, 0.4) == pytest.approx(0.2 + 0.4 * 0.8 * 0.5)
-    assert rules.forget(0.5, 0.1, 0.1) == pytest.approx(0.1 + 0.4 * 0.9)
+def uses(*platforms: int) -> int:
+    return sum(1 << k for k in platforms)
 
 
-def test_alarm_kernels_give_the_same_bits_for_floats_and_arrays():
-    r = np.array([0.123456789, 0.987654321])
-    for i in range(2):
-        assert rules.alarm_after_news(float(r[i]), 0.37) == rules.alarm_after_news(r, 0.37)[i]
-        assert rules.word_of_mouth(float(r[i]), 3 / 7, 0.41) == rules.word_of_mouth(r, 3 / 7, 0.41)[i]
-        assert rules.forget(float(r[i]), 0.013, 0.06) == rules.forget(r, 0.013, 0.06)[i]
+def ppm(active: int, primary: int, u: list[float], taste: np.ndarray = TASTE, alarm: float = ALARM,
+        disruption: float = 0.0, b: np.ndarray = P) -> tuple[int, int, int]:
+    return rules.ppm(b, INC, CONCERN, INERTIA, taste, alarm, EXPOSURE, APPEAL, COUNTS, DEGREE, active, primary,
+                     np.array(u), disruption)
+
+
+# Alarm ---------------------------------------------------------------------------------------------------
+
+def test_alarm_rules_match_their_equations():
+    assert rules.alarm_after_news(0.2, 0.5) == pytest.approx(0.6)               # 0.2 + 0.5 * 0.8
+    assert rules.alarm_after_calming_news(0.6, 0.25) == pytest.approx(0.45)     # 0.6 * 0.75
+    assert rules.word_of_mouth(0.2, 3, 4, 0.4) == pytest.approx(0.44)           # 0.2 + 0.4 * 0.8 * 3/4
+    assert rules.forget(0.5, 0.1, 0.1) == pytest.approx(0.46)                   # 0.1 + 0.4 * 0.9
+
+
+def test_word_of_mouth_needs_contacts_with_fresh_news():
+    assert rules.word_of_mouth(0.2, 0, 4, 0.4) == 0.2
+    assert rules.word_of_mouth(0.2, 0, 0, 0.4) == 0.2                            # no contacts: g = 0
+
+
+def test_forgetting_leaves_the_resting_level_alone():
+    assert rules.forget(0.03, 0.03, 0.5) == pytest.approx(0.03)
+
+
+def test_contact_share_of_a_user_without_contacts_is_zero():
+    assert rules.contact_share(3, 8) == 0.375
+    assert rules.contact_share(0, 0) == 0.0
 
 
 def test_logistic_with_zero_temperature_is_a_step():
-    np.testing.assert_array_equal(rules.logistic(np.array([-1.0, 0.0, 2.0]), 0.0), [0.0, 0.5, 1.0])
-    assert rules.logistic(np.array([0.0]), 0.1)[0] == 0.5
+    assert [rules.logistic(x, 0.0) for x in (-1.0, 0.0, 2.0)] == [0.0, 0.5, 1.0]
+    assert rules.logistic(0.0, 0.1) == 0.5
+    assert rules.logistic(0.2, 0.1) == pytest.approx(sigma(2.0))
 
 
-def test_isolated_users_see_no_contacts():
-    f = rules.contact_shares(np.array([[0, 0], [2, 1]]), np.array([0, 4]))
-    np.testing.assert_array_equal(f, [[0.0, 0.0], [0.5, 0.25]])
+def test_chance_is_rate_times_logistic():
+    p = 0.3 * sigma(0.5 / 0.2)
+    assert rules.chance(p - EPS, 0.3, 0.5, 0.2) and not rules.chance(p + EPS, 0.3, 0.5, 0.2)
 
 
-@pytest.mark.parametrize(("counts", "phi", "adopts"), [
-    ([[4, 2]], 0.5, True),               # f = 2/4 = 0.5 >= 0.5: adopts (exact step at f >= phi)
-    ([[4, 2]], 0.5000001, False),        # just above: does not
-    ([[3, 1]], 1 / 3, False),            # f = 1/4 < 1/3
-    ([[4, 1]], 0.25, True),              # 1/4 is exact in binary
-    ([[0, 0]], 0.0, True),               # isolated user with phi = 0: f = 0 >= 0
+# Values and the switching gap -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("k", [0, 1, 2])
+def test_use_value_weighs_contacts_appeal_taste_and_risk(k):
+    assert rules.use_value(P, k, CONCERN, ALARM, TASTE, EXPOSURE, APPEAL, COUNTS, DEGREE) == pytest.approx(V[k])
+
+
+def test_switching_gap_weighs_push_pull_appeal_taste_and_inertia():
+    # toward rival 1 from the incumbent: push 0.8*0.6*(0.56 - 0.035) = 0.252, pull 0.6*0.375 = 0.225,
+    # appeal 0.9*0.1 = 0.09, taste 0.04, minus inertia 0.25
+    gap = rules.switching_gap(P, 1, INC, INC, CONCERN, INERTIA, ALARM, TASTE, EXPOSURE, APPEAL, COUNTS, DEGREE,
+                              0.0)
+    assert gap == pytest.approx(0.252 + 0.225 + 0.09 + 0.04 - 0.25)
+    # toward rival 2 from rival 1: push 0.48*(0.035 - 0.28) = -0.1176, pull 0.15, appeal 0.18, taste -0.03
+    gap = rules.switching_gap(P, 2, 1, INC, CONCERN, INERTIA, ALARM, TASTE, EXPOSURE, APPEAL, COUNTS, DEGREE, 0.0)
+    assert gap == pytest.approx(-0.1176 + 0.15 + 0.18 - 0.03 - 0.25)
+
+
+def test_an_outage_pushes_only_users_whose_primary_is_the_incumbent():
+    args = (CONCERN, INERTIA, ALARM, TASTE, EXPOSURE, APPEAL, COUNTS, DEGREE)
+    base = rules.switching_gap(P, 1, INC, INC, *args, 0.0)
+    assert rules.switching_gap(P, 1, INC, INC, *args, 0.15) == pytest.approx(base + 0.15)
+    on_rival = rules.switching_gap(P, 2, 1, INC, *args, 0.0)
+    assert rules.switching_gap(P, 2, 1, INC, *args, 0.15) == on_rival
+
+
+# Adopting, dropping, leaving, returning -------------------------------------------------------------------
+
+GAP_1 = 0.252 + 0.225 + 0.09 + 0.04 - 0.25  # toward rival 1, primary the incumbent
+
+
+def test_a_rival_is_adopted_with_probability_lam_sigma_gap():
+    p = 0.3 * sigma(GAP_1 / 0.1)
+    assert ppm(uses(0), 0, [HIGH, p - EPS, HIGH]) == (uses(0, 1), 0, uses(1))   # multi-homes; primary stays
+    assert ppm(uses(0), 0, [HIGH, p + EPS, HIGH]) == (uses(0), 0, 0)
+
+
+def test_an_outage_raises_the_chance_of_adopting():
+    p = 0.3 * sigma((GAP_1 + 0.15) / 0.1)
+    assert ppm(uses(0), 0, [HIGH, p - EPS, HIGH], disruption=0.15)[0] == uses(0, 1)
+    assert ppm(uses(0), 0, [HIGH, p + EPS, HIGH], disruption=0.15)[0] == uses(0)
+
+
+TASTE_LOW = np.array([0.02, 0.04, -0.3])  # rival 2: gap 0.1344 + 0.15 + 0.18 - 0.3 - 0.25 = -0.0856 < -band
+GAP_2_LOW = 0.1344 + 0.15 + 0.18 - 0.3 - 0.25
+
+
+def test_a_rival_below_the_band_is_dropped_with_probability_lam_drop():
+    p = 0.2 * sigma((-0.07 - GAP_2_LOW) / 0.1)
+    assert ppm(uses(0, 2), 0, [HIGH, HIGH, p - EPS], taste=TASTE_LOW) == (uses(0), 0, 0)
+    assert ppm(uses(0, 2), 0, [HIGH, HIGH, p + EPS], taste=TASTE_LOW) == (uses(0, 2), 0, 0)
+    between = (p + 0.3 * sigma((-0.07 - GAP_2_LOW) / 0.1)) / 2   # below lam sigma but above lam_drop sigma
+    assert ppm(uses(0, 2), 0, [HIGH, HIGH, between], taste=TASTE_LOW)[0] == uses(0, 2)
+
+
+def test_a_rival_inside_the_band_is_kept_but_would_not_be_adopted():
+    taste = np.array([0.02, 0.04, -0.28])  # gap -0.0656: between -band and 0
+    assert ppm(uses(0, 2), 0, [HIGH, HIGH, 0.0], taste=taste)[0] == uses(0, 2)   # kept at any u
+    p = 0.3 * sigma(-0.0656 / 0.1)                                  # adopted afresh with less than lam / 2
+    assert ppm(uses(0), 0, [HIGH, HIGH, p - EPS], taste=taste)[0] == uses(0, 2)
+    assert ppm(uses(0), 0, [HIGH, HIGH, p + EPS], taste=taste)[0] == uses(0)
+
+
+def test_the_primary_rival_is_never_dropped():
+    assert ppm(uses(0, 2), 2, [HIGH, HIGH, 0.0], taste=TASTE_LOW)[0] == uses(0, 2)
+
+
+def test_the_incumbent_is_left_with_probability_lam_exit_only_with_a_rival_in_use():
+    p = 0.1 * sigma((0.35 - V[0]) / 0.1)
+    assert ppm(uses(0, 1), 1, [p - EPS, HIGH, HIGH]) == (uses(1), 1, 0)
+    assert ppm(uses(0, 1), 1, [p + EPS, HIGH, HIGH]) == (uses(0, 1), 1, 0)
+    assert ppm(uses(0), 0, [0.0, HIGH, HIGH]) == (uses(0), 0, 0)               # nowhere to go
+    between = (p + 0.3 * sigma((0.35 - V[0]) / 0.1)) / 2                         # below a lam-based rate
+    assert ppm(uses(0, 1), 1, [between, HIGH, HIGH])[0] == uses(0, 1)
+
+
+def test_a_user_returns_to_the_incumbent_with_probability_lam_above_exit_level_plus_band():
+    p = 0.3 * sigma((V[0] - 0.35 - 0.07) / 0.1)
+    assert ppm(uses(1), 1, [p - EPS, HIGH, HIGH]) == (uses(0, 1), 1, uses(0))   # V_1 + habit beats V_0
+    assert ppm(uses(1), 1, [p + EPS, HIGH, HIGH]) == (uses(1), 1, 0)
+
+
+def test_a_user_who_would_end_with_no_platform_keeps_the_primary():
+    # leaves the incumbent (u 0.01 < 0.1 sigma(-0.582)) and drops rival 2 (0.01 < 0.2 sigma(0.156)) at once
+    assert ppm(uses(0, 2), 0, [0.01, HIGH, 0.01], taste=TASTE_LOW) == (uses(0), 0, 0)
+
+
+@pytest.mark.parametrize(("habit", "primary", "expected"), [
+    (0.45, 0, 0),   # V_0 + 0.45 = 0.8582 > V_1 = 0.5152
+    (0.05, 0, 1),   # V_0 + 0.05 = 0.4582 < V_1
+    (0.05, 1, 1),   # V_1 + 0.05 > V_0
 ])
-def test_threshold_is_an_exact_step(counts, phi, adopts):
-    deg = 0 if counts == [[0, 0]] else 4
-    x = inputs(counts=np.array(counts), degree=np.array([deg]), threshold=np.array([phi]))
-    active, primary, adopted = rules.threshold(Behaviour(rule="threshold"), x)
-    assert bool(active[0, 1]) is adopts and bool(adopted[0, 1]) is adopts
-    assert active[0, 0] and primary[0] == 0
+def test_the_primary_is_the_platform_in_use_with_the_best_value_plus_habit(habit, primary, expected):
+    b = P.copy()
+    b[rules.HABIT] = habit
+    assert ppm(uses(0, 1), primary, [HIGH, HIGH, HIGH], b=b)[1] == expected
 
 
-def test_threshold_never_drops():
-    x = inputs(active=np.array([[True, True]]), counts=np.array([[4, 0]]), threshold=np.array([0.9]))
-    active, _, _ = rules.threshold(Behaviour(rule="threshold"), x)
-    assert active[0, 1]
+def test_the_primary_follows_the_use_value_of_a_platform_just_adopted():
+    # adopting rival 1 (u = 0) does not make it primary: V_0 + habit > V_1
+    assert ppm(uses(0), 0, [HIGH, 0.0, HIGH])[1] == 0
+    b = P.copy()
+    b[rules.HABIT] = 0.0
+    assert ppm(uses(0), 0, [HIGH, 0.0, HIGH], b=b) == (uses(0, 1), 1, uses(1))
+
+
+# Threshold and Bass -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("phi", "adopts"), [(0.375, True), (0.3750001, False), (0.0, True)])
+def test_threshold_rule_is_an_exact_step_on_the_contact_share(phi, adopts):
+    new, primary, adopted = rules.threshold(INC, phi, COUNTS, DEGREE, uses(0, 2), 0)
+    assert (new == uses(0, 1, 2)) is adopts and (adopted == uses(1)) is adopts and primary == 0
+
+
+def test_threshold_rule_never_drops_and_ignores_the_incumbent():
+    assert rules.threshold(INC, 0.9, COUNTS, DEGREE, uses(1, 2), 1) == (uses(1, 2), 1, 0)
 
 
 def test_bass_hazard_is_one_minus_exp_of_p_plus_q_f():
-    b = Behaviour(rule="bass", bass_p=0.01, bass_q=0.4)
-    hazard = 1 - np.exp(-(0.01 + 0.4 * 0.5))          # f = 2/4
-    below = inputs(counts=np.array([[4, 2]]), u=np.array([[0.5, hazard - 1e-9]]))
-    above = inputs(counts=np.array([[4, 2]]), u=np.array([[0.5, hazard + 1e-9]]))
-    assert rules.bass(b, below)[0][0, 1] and not rules.bass(b, above)[0][0, 1]
+    hazard = 1 - math.exp(-(0.02 + 0.5 * 0.375))
+    assert rules.bass(P, INC, COUNTS, DEGREE, uses(0, 2), 0, np.array([0.0, hazard - EPS, 0.0])) == (
+        uses(0, 1, 2), 0, uses(1))
+    assert rules.bass(P, INC, COUNTS, DEGREE, uses(0, 2), 0, np.array([0.0, hazard + EPS, 0.0])) == (
+        uses(0, 2), 0, 0)
 
 
-def deterministic(**kw) -> Behaviour:
-    """tau = 0: decisions are steps, so each case has one right answer."""
-    return Behaviour(tau=0.0, lam=1.0, lam_drop=1.0, lam_exit=1.0, b_net=1.0, b_pull=0.5, b_appeal=1.0,
-                     b_priv=1.0, band=0.1, exit_level=0.2, habit=0.5, **kw)
+def test_decide_applies_the_configured_rule():
+    u = np.array([HIGH, 0.0, HIGH])
+    args = (P, INC, CONCERN, INERTIA, 0.5, TASTE, ALARM, EXPOSURE, APPEAL, COUNTS, DEGREE, uses(0), 0, u, 0.0)
+    assert rules.decide(rules.PPM, *args) == ppm(uses(0), 0, list(u))
+    assert rules.decide(rules.THRESHOLD, *args) == (uses(0), 0, 0)              # phi 0.5 > f_1, f_2
+    assert rules.decide(rules.BASS, *args) == (uses(0, 1), 0, uses(1))          # u = 0 < any hazard
 
 
-def switching_gap(b: Behaviour, x: rules.DecisionInputs) -> float:
-    """X_rival - kappa computed by hand for the one user."""
-    c, r = x.concern[0], x.alarm[0]
-    f = x.counts[0, 1] / x.degree[0]
-    return c * (r * x.exposure[0] - r * x.exposure[1]) + b.b_pull * f + x.taste[0, 1] - x.inertia[0]
+# One user's day -------------------------------------------------------------------------------------------
+
+def test_user_day_spreads_word_of_mouth_forgets_then_decides_with_the_new_alarm():
+    # word of mouth: 0.7 + 0.4 * 0.3 * 2/8 = 0.73; forgetting toward 0.05 * 0.6 = 0.03: 0.03 + 0.7 * 0.97
+    alarm = 0.03 + 0.70 * 0.97
+    gap = 0.8 * 0.6 * alarm * (0.8 - 0.05) + 0.225 + 0.09 + 0.04 - 0.25
+    p = 0.3 * sigma(gap / 0.1)
+    platforms = np.array([EXPOSURE, APPEAL])
+    for u1, expected in ((p - EPS, uses(0, 1)), (p + EPS, uses(0))):
+        u = np.array([[0.0, 0.0, 0.0], [HIGH, u1, HIGH]])                         # row 1 is this user's
+        r, new, primary, adopted = rules.user_day(rules.PPM, P, platforms, INC, CONCERN, INERTIA, PHI, TASTE,
+                                                  COUNTS, DEGREE, ALARM, 2, uses(0), 0, u, 1, 0.0)
+        assert r == pytest.approx(alarm)
+        assert new == expected and primary == 0 and adopted == expected & ~uses(0)
 
 
-def test_ppm_adopts_when_the_switching_index_exceeds_inertia():
-    b = deterministic()
-    calm = inputs(alarm=np.array([0.2]))
-    alarmed = inputs(alarm=np.array([0.9]))
-    assert switching_gap(b, calm) < 0 < switching_gap(b, alarmed)   # 0.5*0.2*0.7=0.07 vs 0.5*0.9*0.7=0.315
-    assert not rules.ppm(b, calm)[0][0, 1]
-    active, primary, adopted = rules.ppm(b, alarmed)
-    assert active[0, 1] and adopted[0, 1] and primary[0] == INC   # multi-homes; primary stays
-
-
-def test_ppm_adoption_probability_is_lam_times_sigma():
-    b = dataclasses.replace(deterministic(), tau=0.1, lam=0.4)
-    x = inputs(alarm=np.array([0.9]))
-    p = 0.4 / (1 + np.exp(-switching_gap(b, x) / 0.1))
-    assert rules.ppm(b, dataclasses.replace(x, u=np.array([[0.5, p - 1e-9]])))[0][0, 1]
-    assert not rules.ppm(b, dataclasses.replace(x, u=np.array([[0.5, p + 1e-9]])))[0][0, 1]
-
-
-def test_ppm_keeps_a_rival_inside_the_band_and_drops_it_below():
-    b = deterministic()
-    both = np.array([[True, True]])
-    # gap = -0.3 + 0.5*0.0 = -0.3 (no alarm, no contacts): below kappa - band -> dropped
-    assert not rules.ppm(b, inputs(active=both))[0][0, 1]
-    # a taste of 0.25 lifts the gap to -0.05: inside the band -> kept (would not be adopted afresh)
-    tasty = inputs(active=both, taste=np.array([[0.0, 0.25]]))
-    assert rules.ppm(b, tasty)[0][0, 1]
-    assert not rules.ppm(b, dataclasses.replace(tasty, active=np.array([[True, False]])))[0][0, 1]
-
-
-def test_ppm_never_drops_the_primary_rival():
-    b = deterministic()
-    x = inputs(active=np.array([[True, True]]), primary=np.array([1]))
-    active, _, _ = rules.ppm(b, x)
-    assert active[0, 1]
-
-
-def test_ppm_leaves_the_incumbent_only_with_another_platform_and_low_use_value():
-    b = deterministic()
-    # V_inc = 1*f_inc - c*r*0.8 = 0.25 - 0.5*1.0*0.8 = -0.15 < exit_level 0.2
-    low = dict(counts=np.array([[1, 0]]), alarm=np.array([1.0]))
-    assert rules.ppm(b, inputs(active=np.array([[True, True]]), **low))[0][0, 0] == False  # noqa: E712
-    assert rules.ppm(b, inputs(active=np.array([[True, False]]), **low))[0][0, 0]          # nowhere to go
-
-
-def test_ppm_returns_to_the_incumbent_above_exit_level_plus_band():
-    b = deterministic()
-    x = inputs(active=np.array([[False, True]]), primary=np.array([1]), counts=np.array([[4, 0]]))
-    active, primary, adopted = rules.ppm(b, x)                  # V_inc = 1 > 0.2 + 0.1
-    assert active[0, 0] and adopted[0, 0]
-    assert primary[0] == INC                                     # 1 > V_rival + habit = 0 + 0.5
-
-
-def test_ppm_primary_has_a_habit_bonus():
-    b = deterministic()
-    # Both active; rival V = 0.5*... use taste to make the rival slightly better than the incumbent
-    x = inputs(active=np.array([[True, True]]), counts=np.array([[4, 4]]), taste=np.array([[0.0, 0.3]]))
-    assert rules.ppm(b, x)[1][0] == INC                          # 1.0 + habit 0.5 > 1.3
-    x2 = dataclasses.replace(x, taste=np.array([[0.0, 0.6]]))
-    assert rules.ppm(b, x2)[1][0] == 1                           # 1.6 > 1.5
-
-
-def test_outage_disruption_pushes_users_whose_primary_is_the_incumbent():
-    b = deterministic()
-    x = inputs()
-    assert not rules.ppm(b, x)[0][0, 1]
-    assert rules.ppm(b, dataclasses.replace(x, disruption=0.5))[0][0, 1]
-
+# Properties over random users -----------------------------------------------------------------------------
 
 @st.composite
-def populations(draw):
-    n = draw(st.integers(1, 12))
+def users(draw):
     k = draw(st.integers(2, 4))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    deg = rng.integers(0, 8, n)
-    counts = np.minimum(rng.integers(0, 8, (n, k)), deg[:, None])
-    active = rng.random((n, k)) < 0.5
-    active[np.arange(n), rng.integers(0, k, n)] = True
-    primary = np.array([rng.choice(np.flatnonzero(row)) for row in active])
-    return rules.DecisionInputs(
-        incumbent=0, concern=rng.random(n), inertia=rng.random(n) * 0.5, threshold=rng.random(n),
-        taste=rng.normal(0, 0.1, (n, k)), alarm=rng.random(n), exposure=rng.random(k), appeal=rng.normal(0, .1, k),
-        counts=counts, degree=deg, active=active, primary=primary, u=rng.random((n, k)),
-        disruption=float(rng.random() < 0.2))
+    degree = int(rng.integers(0, 9))
+    active = rng.random(k) < 0.5
+    active[rng.integers(0, k)] = True
+    primary = int(rng.choice(np.flatnonzero(active)))
+    return dict(concern=rng.random(), inertia=rng.random() * 0.5, taste=rng.normal(0, 0.1, k),
+                alarm=rng.random(), exposure=rng.random(k), appeal=rng.normal(0, 0.1, k),
+                counts=np.minimum(rng.integers(0, 9, k), degree), degree=degree,
+                uses=uses(*np.flatnonzero(active)), primary=primary, u=rng.random(k),
+                disruption=float(rng.random() < 0.2))
 
 
-@settings(max_examples=60, deadline=None)
-@given(populations(), st.sampled_from(["ppm", "threshold", "bass"]))
-def test_kernels_give_each_user_what_they_give_that_user_alone(x, rule):
-    """Vectorised over n users == called for one agent at a time (how the Mesa engine calls them)."""
-    b = Behaviour(rule=rule, tau=0.05)
-    whole = rules.decide(b, x)
-    for i in range(len(x.concern)):
-        one = rules.decide(b, rules.DecisionInputs(**{
-            f.name: (v[i:i + 1] if isinstance(v, np.ndarray) and f.name not in ("exposure", "appeal") else v)
-            for f in dataclasses.fields(x) for v in [getattr(x, f.name)]}))
-        for a, b1 in zip(whole, one, strict=True):
-            np.testing.assert_array_equal(a[i:i + 1], b1)
+@settings(max_examples=200, deadline=None)
+@given(users(), st.floats(0.0, 0.2))
+def test_every_user_keeps_one_primary_within_the_platforms_in_use(x, tau):
+    b = rules.parameters(Behaviour(tau=tau, lam_exit=1.0, exit_level=5.0, lam_drop=1.0))
+    new, primary, adopted = rules.ppm(b, INC, x["concern"], x["inertia"], x["taste"], x["alarm"], x["exposure"],
+                                      x["appeal"], x["counts"], x["degree"], x["uses"], x["primary"], x["u"],
+                                      x["disruption"])
+    assert new != 0 and (new >> primary) & 1
+    assert adopted & x["uses"] == 0 and adopted & ~new == 0       # adopted: newly in use
 
 
-@settings(max_examples=60, deadline=None)
-@given(populations())
-def test_every_user_keeps_one_primary_within_the_active_set(x):
-    active, primary, _ = rules.ppm(Behaviour(tau=0.05, lam_exit=1.0, exit_level=5.0), x)
-    assert active.any(axis=1).all()
-    assert active[np.arange(len(primary)), primary].all()
+@settings(max_examples=200, deadline=None)
+@given(users())
+def test_a_uniform_above_every_rate_changes_no_platform(x):
+    b = rules.parameters(Behaviour(lam=0.2, lam_drop=0.1, lam_exit=0.05))
+    u = np.full(len(x["taste"]), 0.2)
+    new, _, adopted = rules.ppm(b, INC, x["concern"], x["inertia"], x["taste"], x["alarm"], x["exposure"],
+                                x["appeal"], x["counts"], x["degree"], x["uses"], x["primary"], u, x["disruption"])
+    assert new == x["uses"] and adopted == 0

@@ -236,8 +236,8 @@ class VizModel(MessengerModel):
     @property
     def state(self) -> dict[str, np.ndarray]:
         """Per-user arrays for drawing: ``active`` (n, K), ``primary``, ``alarm``, ``ever`` (n, K)."""
-        active, primary, alarm, ever, _ = self.state_arrays()
-        return {"active": active, "primary": primary, "alarm": alarm, "ever": ever}
+        s = self.user_state()
+        return {"active": s.active, "primary": s.primary, "alarm": s.alarm, "ever": s.ever}
 
 
 def defaults_for(choice: ScenarioChoice) -> dict[str, Any]:

@@ -1,0 +1,185 @@
+"""Every user's number of contacts with each of a few binary flags, packed in bit fields and kept up to date
+by compiled loops (the array engine's neighbour counts; docs/PERFORMANCE.md).
+
+A user's flags (fresh news; active on platform k) form a small integer code. Each count is a field of
+``width`` bits (enough for the largest degree) in a uint64 word, so one pass over the graph counts every
+flag: a lookup table turns a contact's code into the word of ones it adds to each field, and a user's word
+is the sum of its contacts' words. Fields never carry into each other because no count exceeds the degree.
+When few users' codes changed since the last count, only their contacts' words are updated: adding the
+difference of two words modulo 2^64 is exact, whatever the signs of the fields' changes.
+
+A full count walks every edge with a random gather per entry (latency-bound: both cores help); an update
+walks only the changed users' edges. A complete graph is kept implicit: a user's word is the total of all
+words minus its own.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+from numba import prange
+
+from sim.jit import jit, set_threads
+
+__all__ = ["INCREMENTAL_MAX_SHARE", "ContactCounts", "Contacts", "contact_count", "row_blocks"]
+
+#: Above this share of all entries touched by the users whose codes changed, a full count is cheaper than
+#: updating their contacts' words one entry at a time.
+INCREMENTAL_MAX_SHARE = 0.25
+#: Directed entries per block of a parallel full count.
+COUNT_BLOCK_ENTRIES = 1 << 18
+
+
+class Contacts(NamedTuple):
+    """The packed counts as the compiled loops read them: ``words[w, i]`` holds user i's fields of word w."""
+
+    words: np.ndarray   # (n_words, n) uint64
+    width: int          # bits per field
+    per_word: int       # fields per word
+    degree: np.ndarray  # (n,) int32
+
+
+def contact_count(contacts, i, flag):
+    """User i's number of contacts with ``flag`` set."""
+    word, field = divmod(flag, contacts.per_word)
+    return (contacts.words[word, i] >> np.uint64(field * contacts.width)) & np.uint64((1 << contacts.width) - 1)
+
+
+def row_blocks(indptr: np.ndarray, max_entries: int) -> np.ndarray:
+    """Boundaries of consecutive row ranges of at most ``max_entries`` entries (a larger row alone)."""
+    n = len(indptr) - 1
+    bounds = [0]
+    while bounds[-1] < n:
+        lo = bounds[-1]
+        hi = int(np.searchsorted(indptr, indptr[lo] + max_entries, side="right")) - 1
+        bounds.append(min(max(hi, lo + 1), n))
+    return np.array(bounds, dtype=np.int64)
+
+
+def _count_rows(lo, hi, indptr, indices, codes, lut, words):
+    for i in range(lo, hi):
+        for w in range(words.shape[0]):
+            total = np.uint64(0)
+            for e in range(indptr[i], indptr[i + 1]):
+                total += lut[w, codes[indices[e]]]
+            words[w, i] = total
+
+
+def _count_blocks(bounds, indptr, indices, codes, lut, words):
+    for j in prange(len(bounds) - 1):
+        _count_rows(bounds[j], bounds[j + 1], indptr, indices, codes, lut, words)
+
+
+def _count_complete(codes, lut, words):
+    for w in range(words.shape[0]):
+        total = np.uint64(0)
+        for i in range(len(codes)):
+            total += lut[w, codes[i]]
+        for i in range(len(codes)):
+            words[w, i] = total - lut[w, codes[i]]
+
+
+def _changed(old, new, degree):
+    """Users whose code changed, and how many entries their rows hold."""
+    n_changed, entries = 0, 0
+    for i in range(len(new)):
+        if new[i] != old[i]:
+            n_changed += 1
+            entries += degree[i]
+    users = np.empty(n_changed, dtype=np.int64)
+    n_changed = 0
+    for i in range(len(new)):
+        if new[i] != old[i]:
+            users[n_changed] = i
+            n_changed += 1
+    return users, entries
+
+
+def _add_changes(users, old, new, indptr, indices, lut, words):
+    for j in users:
+        for w in range(words.shape[0]):
+            delta = lut[w, new[j]] - lut[w, old[j]]  # modulo 2^64
+            for e in range(indptr[j], indptr[j + 1]):
+                words[w, indices[e]] += delta
+
+
+_count_rows = jit(_count_rows)
+_count_blocks = jit(_count_blocks, parallel=True)
+_count_complete = jit(_count_complete)
+_changed = jit(_changed)
+_add_changes = jit(_add_changes)
+contact_count = jit(contact_count)
+
+
+class ContactCounts:
+    """For each user of a graph (CSR ``indptr``, ``indices``; or ``complete`` with ``n`` users), how many of
+    its contacts have each of ``n_flags`` flags. :meth:`update` takes the users' codes (bit f = flag f);
+    :attr:`contacts` is what the compiled loops read. ``threads`` > 1 runs full counts on that many threads.
+    """
+
+    def __init__(self, indptr: np.ndarray, indices: np.ndarray, n_flags: int, complete: bool = False,
+                 n: int | None = None, threads: int = 1) -> None:
+        if not 1 <= n_flags <= 16:
+            raise ValueError(f"ContactCounts handles 1 to 16 flags, got {n_flags}")
+        self.indptr, self.indices, self.complete = indptr, indices, complete
+        self.n = n if complete and n is not None else len(indptr) - 1
+        degree = (np.full(self.n, self.n - 1, dtype=np.int32) if complete else
+                  np.diff(indptr).astype(np.int32))
+        max_degree = int(degree.max()) if self.n else 0
+        width = max(1, max_degree.bit_length())
+        per_word = 64 // width
+        n_words = math.ceil(n_flags / per_word)
+        self.code_dtype = np.uint8 if n_flags <= 8 else np.uint16
+        codes = np.arange(2**n_flags)
+        self.lut = np.zeros((n_words, 2**n_flags), dtype=np.uint64)
+        for flag in range(n_flags):
+            word, field = divmod(flag, per_word)
+            self.lut[word] += ((codes >> flag) & 1).astype(np.uint64) << np.uint64(field * width)
+        self.contacts = Contacts(words=np.zeros((n_words, self.n), dtype=np.uint64), width=width,
+                                 per_word=per_word, degree=degree)
+        self.codes: np.ndarray | None = None
+        self.threads = threads
+        self._bounds = None if complete else row_blocks(indptr, COUNT_BLOCK_ENTRIES)
+
+    @property
+    def degree(self) -> np.ndarray:
+        return self.contacts.degree
+
+    def encode(self, flags: list[np.ndarray]) -> np.ndarray:
+        """Codes from flags given as bool arrays over users (bit f set where ``flags[f]`` is)."""
+        code = np.zeros(self.n, dtype=self.code_dtype)
+        for f, column in enumerate(flags):
+            code |= column.astype(self.code_dtype) << self.code_dtype(f)
+        return code
+
+    def update(self, codes: np.ndarray) -> None:
+        """Count, for every user, the contacts with each flag set in ``codes`` (the array is kept: do not
+        change it afterwards; pass a new one next time)."""
+        words = self.contacts.words
+        if self.complete:
+            _count_complete(codes, self.lut, words)
+        elif self.codes is None:
+            self._count_all(codes)
+        else:
+            users, entries = _changed(self.codes, codes, self.degree)
+            if entries > INCREMENTAL_MAX_SHARE * len(self.indices):
+                self._count_all(codes)
+            else:
+                _add_changes(users, self.codes, codes, self.indptr, self.indices, self.lut, words)
+        self.codes = codes
+
+    def _count_all(self, codes: np.ndarray) -> None:
+        if self.threads > 1:
+            set_threads(self.threads)
+            _count_blocks(self._bounds, self.indptr, self.indices, codes, self.lut, self.contacts.words)
+        else:
+            _count_rows(0, self.n, self.indptr, self.indices, codes, self.lut, self.contacts.words)
+
+    def count(self, flag: int) -> np.ndarray:
+        """Every user's number of contacts with ``flag`` set, as of the last update (int32)."""
+        word, field = divmod(flag, self.contacts.per_word)
+        w = self.contacts.words[word] >> np.uint64(field * self.contacts.width)
+        w &= np.uint64((1 << self.contacts.width) - 1)
+        return w.astype(np.int32)

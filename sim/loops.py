@@ -1,0 +1,104 @@
+"""The array engine's day, as compiled loops over users that call the rules of :mod:`sim.rules`.
+
+Each phase is one fused loop: a user's inputs are read once, its rules are applied (inlined by the compiler)
+and its new state written, with no users x platforms temporaries. After the events, a day is two loops:
+:func:`encode_block` (the flags the neighbour counts are taken of) and :func:`day_block` (word of mouth,
+forgetting and decisions: ``rules.user_day``). A phase is written for a block of users
+``[lo, hi)``; ``*_blocks`` drivers run the blocks of :func:`block_bounds` on all threads (``prange``), the
+engine calls a block function over all users when it runs on one thread. Each user's result depends only on
+its own inputs and the day's neighbour counts, so blocks and threads change no number.
+
+Flags for the neighbour counts (:mod:`sim.counts`): flag 0 is "heard alarming news directly in the last
+``buzz_days`` days", flag 1 + k "active on platform k".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import prange
+
+from sim import rules
+from sim.counts import contact_count
+from sim.jit import jit
+
+__all__ = ["BLOCK_USERS", "block_bounds", "day_block", "day_blocks", "encode_block", "encode_blocks",
+           "hear_alarming_news", "hear_calming_news"]
+
+#: Users per block of the parallel drivers.
+BLOCK_USERS = 1 << 14
+
+
+def block_bounds(n: int, size: int | None = None) -> np.ndarray:
+    """Block boundaries ``0, size, 2 size, ..., n`` (int64; size :data:`BLOCK_USERS` by default)."""
+    return np.append(np.arange(0, n, size or BLOCK_USERS, dtype=np.int64), np.int64(n))
+
+
+def hear_alarming_news(hearers, intensity, day, alarm, heard):
+    """Hearers of alarming news: ``alarm_after_news`` and ``heard <- day`` (MODEL.md 7.1)."""
+    for i in range(len(hearers)):
+        if hearers[i]:
+            alarm[i] = rules.alarm_after_news(alarm[i], intensity)
+            heard[i] = day
+
+
+def hear_calming_news(hearers, credibility, alarm):
+    """Hearers of calming news: ``alarm_after_calming_news`` (MODEL.md 7.1)."""
+    for i in range(len(hearers)):
+        if hearers[i]:
+            alarm[i] = rules.alarm_after_calming_news(alarm[i], credibility)
+
+
+def encode_block(lo, hi, day, buzz_days, heard, active, codes):
+    """Users' flags as codes: bit 0 = fresh news (``day - heard < buzz_days``), bit 1 + k = active on k."""
+    for i in range(lo, hi):
+        code = 1 if day - heard[i] < buzz_days else 0
+        for k in range(active.shape[1]):
+            if active[i, k]:
+                code |= 2 << k
+        codes[i] = code
+
+
+def encode_blocks(bounds, day, buzz_days, heard, active, codes):
+    for j in prange(len(bounds) - 1):
+        encode_block(bounds[j], bounds[j + 1], day, buzz_days, heard, active, codes)
+
+
+def day_block(lo, hi, rule, b, platforms, incumbent, traits, alarm, active, primary, contacts, u, disruption,
+              next_active, next_primary, ever, adoptions):
+    """Every user's day after the events (``rules.user_day``), from the contacts counted this morning:
+    alarm is updated in place; tomorrow's platform use and primary go to ``next_active`` and
+    ``next_primary``; ``ever`` and ``adoptions`` (adoption events per platform) are updated in place."""
+    n_platforms = active.shape[1]
+    counts = np.empty(n_platforms, dtype=np.int64)
+    for i in range(lo, hi):
+        uses = 0
+        for k in range(n_platforms):
+            counts[k] = contact_count(contacts, i, 1 + k)
+            if active[i, k]:
+                uses |= 1 << k
+        alarm[i], new, next_primary[i], adopted = rules.user_day(
+            rule, b, platforms, incumbent, traits.concern[i], traits.inertia[i], traits.threshold[i],
+            traits.taste[i], counts, contacts.degree[i], alarm[i], contact_count(contacts, i, 0), uses,
+            primary[i], u, i, disruption)
+        for k in range(n_platforms):
+            on = (new >> k) & 1 == 1
+            next_active[i, k] = on
+            if on:
+                ever[i, k] = True
+            if (adopted >> k) & 1:
+                adoptions[i, k] += 1
+
+
+def day_blocks(bounds, rule, b, platforms, incumbent, traits, alarm, active, primary, contacts, u, disruption,
+               next_active, next_primary, ever, adoptions):
+    for j in prange(len(bounds) - 1):
+        day_block(bounds[j], bounds[j + 1], rule, b, platforms, incumbent, traits, alarm, active, primary,
+                  contacts, u, disruption, next_active, next_primary, ever, adoptions)
+
+
+hear_alarming_news = jit(hear_alarming_news)
+hear_calming_news = jit(hear_calming_news)
+encode_block = jit(encode_block)
+encode_blocks = jit(encode_blocks, parallel=True)
+day_block = jit(day_block)
+day_blocks = jit(day_blocks, parallel=True)
