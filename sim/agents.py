@@ -31,8 +31,8 @@ class UserAgent(FixedAgent):
     ``counts[k]``, how many contacts are active on platform k, and ``fresh``, how many heard alarming news
     in the last ``buzz_days`` days. A user tells its contacts when its own platform use changes
     (:meth:`advance`) and when it starts and stops carrying fresh news (:meth:`hear_alarming_news`,
-    :meth:`end_buzz`). ``ever``, ``adoptions`` and ``counts`` are this user's rows of the model's arrays
-    over users, and the user writes its platform use into the model's ``active`` when it changes, so the
+    :meth:`end_buzz`). ``adoptions`` and ``counts`` are this user's rows of the model's arrays over users,
+    and the user writes its platform use into the model's ``uses`` and ``ever`` when it changes, so the
     model observes everyone without asking each user.
     """
 
@@ -49,8 +49,7 @@ class UserAgent(FixedAgent):
         self.inertia = float(t.inertia[node])
         self.threshold = float(t.threshold[node])
         self.taste = t.taste[node].copy()
-        self.uses = sum(1 << int(k) for k in np.flatnonzero(init.active[node]))
-        self.ever = model.ever[node]
+        self.uses = int(model.uses[node])
         self.adoptions = model.adoptions[node]
         self.counts = model.contact_counts[node]
         self.primary = int(init.primary[node])
@@ -64,8 +63,13 @@ class UserAgent(FixedAgent):
 
     @property
     def active(self) -> np.ndarray:
-        """The platforms in use, as bools per platform (a copy: the user changes its use in :meth:`advance`)."""
-        return self.model.active[self.node].copy()
+        """The platforms in use, as bools per platform."""
+        return (self.uses >> np.arange(len(self.taste))) & 1 == 1
+
+    @property
+    def ever(self) -> np.ndarray:
+        """The platforms ever used, as bools per platform."""
+        return (int(self.model.ever[self.node]) >> np.arange(len(self.taste))) & 1 == 1
 
     # News ------------------------------------------------------------------------------------------------
     def hear_alarming_news(self, intensity: float, day: int) -> None:
@@ -108,13 +112,13 @@ class UserAgent(FixedAgent):
         uses, self.primary, adopted = self._next
         changed = uses ^ self.uses
         self.uses = uses
+        m = self.model
+        m.uses[self.node] = uses
+        m.ever[self.node] |= uses
         for k in range(len(self.taste)):
             if (changed >> k) & 1:
-                on = (uses >> k) & 1 == 1
-                self.model.active[self.node, k] = on
+                step = 1 if (uses >> k) & 1 else -1
                 for c in self.contacts:
-                    c.counts[k] += 1 if on else -1
-                if on:
-                    self.ever[k] = True
+                    c.counts[k] += step
             if (adopted >> k) & 1:
                 self.adoptions[k] += 1

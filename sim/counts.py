@@ -33,18 +33,19 @@ COUNT_BLOCK_ENTRIES = 1 << 18
 
 
 class Contacts(NamedTuple):
-    """The packed counts as the compiled loops read them: ``words[w, i]`` holds user i's fields of word w."""
+    """The packed counts as the compiled loops read them: user i's count of flag f is the field at bit
+    ``shift[f]`` of ``words[word[f], i]``, ``mask`` wide."""
 
     words: np.ndarray   # (n_words, n) uint64
-    width: int          # bits per field
-    per_word: int       # fields per word
+    word: np.ndarray    # (n_flags,) int64: the word of each flag
+    shift: np.ndarray   # (n_flags,) uint64: the first bit of each flag's field
+    mask: np.uint64     # ones in the field's width
     degree: np.ndarray  # (n,) int32
 
 
 def contact_count(contacts, i, flag):
     """User i's number of contacts with ``flag`` set."""
-    word, field = divmod(flag, contacts.per_word)
-    return (contacts.words[word, i] >> np.uint64(field * contacts.width)) & np.uint64((1 << contacts.width) - 1)
+    return (contacts.words[contacts.word[flag], i] >> contacts.shift[flag]) & contacts.mask
 
 
 def row_blocks(indptr: np.ndarray, max_entries: int) -> np.ndarray:
@@ -108,9 +109,9 @@ def _add_changes(users, old, new, indptr, indices, lut, words):
 _count_rows = jit(_count_rows)
 _count_blocks = jit(_count_blocks, parallel=True)
 _count_complete = jit(_count_complete)
-_changed = jit(_changed)
+_changed = jit(_changed, allocates=True)
 _add_changes = jit(_add_changes)
-contact_count = jit(contact_count)
+contact_count = jit(contact_count, inline=True)
 
 
 class ContactCounts:
@@ -137,8 +138,10 @@ class ContactCounts:
         for flag in range(n_flags):
             word, field = divmod(flag, per_word)
             self.lut[word] += ((codes >> flag) & 1).astype(np.uint64) << np.uint64(field * width)
-        self.contacts = Contacts(words=np.zeros((n_words, self.n), dtype=np.uint64), width=width,
-                                 per_word=per_word, degree=degree)
+        flags = np.arange(n_flags)
+        self.contacts = Contacts(words=np.zeros((n_words, self.n), dtype=np.uint64), word=flags // per_word,
+                                 shift=((flags % per_word) * width).astype(np.uint64),
+                                 mask=np.uint64((1 << width) - 1), degree=degree)
         self.codes: np.ndarray | None = None
         self.threads = threads
         self._bounds = None if complete else row_blocks(indptr, COUNT_BLOCK_ENTRIES)
@@ -179,7 +182,5 @@ class ContactCounts:
 
     def count(self, flag: int) -> np.ndarray:
         """Every user's number of contacts with ``flag`` set, as of the last update (int32)."""
-        word, field = divmod(flag, self.contacts.per_word)
-        w = self.contacts.words[word] >> np.uint64(field * self.contacts.width)
-        w &= np.uint64((1 << self.contacts.width) - 1)
-        return w.astype(np.int32)
+        c = self.contacts
+        return ((c.words[c.word[flag]] >> c.shift[flag]) & c.mask).astype(np.int32)

@@ -72,6 +72,8 @@ class News(Event):
         hearers = rng.random(world.n) < self._hazard
         hearers &= ~self.heard
         self.heard |= hearers
+        if day == self.last_day:
+            self._hazard = None  # an array of floats over users: free it once the coverage is over
         self.on_hearers(world, hearers, day)
 
     def on_first_day(self, world: World) -> None:

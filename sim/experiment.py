@@ -229,7 +229,7 @@ def run_one(spec: RunSpec) -> RunResult:
             if day in snap_days:
                 state = model.user_state()
                 snapshots[f"primary_{day}"] = np.asarray(state.primary, dtype=np.int8)
-                snapshots[f"active_{day}"] = np.asarray(state.active, dtype=bool)
+                snapshots[f"active_{day}"] = state.active
         if snapshots:
             g = model.graph
             snapshots["indptr"], snapshots["indices"] = g.indptr, g.indices

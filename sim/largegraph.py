@@ -83,7 +83,7 @@ def _compact(raw_ptr, indptr, indices):
 
 _degrees = jit(_degrees)
 _scatter = jit(_scatter)
-_sort_rows = jit(_sort_rows, parallel=True)
+_sort_rows = jit(_sort_rows, parallel=True, allocates=True)  # numba's sort needs the runtime
 _compact = jit(_compact)
 
 

@@ -20,6 +20,7 @@ from numba import prange
 from sim import rules
 from sim.counts import contact_count
 from sim.jit import jit
+from sim.metrics import tally
 
 __all__ = ["BLOCK_USERS", "block_bounds", "day_block", "day_blocks", "encode_block", "encode_blocks",
            "hear_alarming_news", "hear_calming_news"]
@@ -48,52 +49,52 @@ def hear_calming_news(hearers, credibility, alarm):
             alarm[i] = rules.alarm_after_calming_news(alarm[i], credibility)
 
 
-def encode_block(lo, hi, day, buzz_days, heard, active, codes):
+def encode_block(lo, hi, day, buzz_days, heard, uses, codes):
     """Users' flags as codes: bit 0 = fresh news (``day - heard < buzz_days``), bit 1 + k = active on k."""
     for i in range(lo, hi):
-        code = 1 if day - heard[i] < buzz_days else 0
-        for k in range(active.shape[1]):
-            if active[i, k]:
-                code |= 2 << k
-        codes[i] = code
+        codes[i] = (1 if day - heard[i] < buzz_days else 0) | (uses[i] << 1)
 
 
-def encode_blocks(bounds, day, buzz_days, heard, active, codes):
+def encode_blocks(bounds, day, buzz_days, heard, uses, codes):
     for j in prange(len(bounds) - 1):
-        encode_block(bounds[j], bounds[j + 1], day, buzz_days, heard, active, codes)
+        encode_block(bounds[j], bounds[j + 1], day, buzz_days, heard, uses, codes)
 
 
-def day_block(lo, hi, rule, b, platforms, incumbent, traits, alarm, active, primary, contacts, u, disruption,
-              next_active, next_primary, ever, adoptions):
+def day_block(lo, hi, rule, b, platforms, incumbent, traits, alarm, uses, primary, contacts, u, disruption,
+              next_uses, next_primary, ever, adoptions, counts, change):
     """Every user's day after the events (``rules.user_day``), from the contacts counted this morning:
-    alarm is updated in place; tomorrow's platform use and primary go to ``next_active`` and
-    ``next_primary``; ``ever`` and ``adoptions`` (adoption events per platform) are updated in place."""
-    n_platforms = active.shape[1]
-    counts = np.empty(n_platforms, dtype=np.int64)
+    alarm is updated in place; tomorrow's platform use (bit sets) and primary go to ``next_uses`` and
+    ``next_primary``; ``ever`` (bit sets) and ``adoptions`` (adoption events per platform) are updated in
+    place, and the change of the day's observation counts (``metrics.tally`` of the users who changed) is
+    added to ``change``. ``counts`` is room for one user's contacts per platform (int64)."""
+    n_platforms = len(counts)
     for i in range(lo, hi):
-        uses = 0
         for k in range(n_platforms):
             counts[k] = contact_count(contacts, i, 1 + k)
-            if active[i, k]:
-                uses |= 1 << k
-        alarm[i], new, next_primary[i], adopted = rules.user_day(
+        alarm[i], new, p, adopted = rules.user_day(
             rule, b, platforms, incumbent, traits.concern[i], traits.inertia[i], traits.threshold[i],
-            traits.taste[i], counts, contacts.degree[i], alarm[i], contact_count(contacts, i, 0), uses,
+            traits.taste[i], counts, contacts.degree[i], alarm[i], contact_count(contacts, i, 0), uses[i],
             primary[i], u, i, disruption)
-        for k in range(n_platforms):
-            on = (new >> k) & 1 == 1
-            next_active[i, k] = on
-            if on:
-                ever[i, k] = True
-            if (adopted >> k) & 1:
-                adoptions[i, k] += 1
+        next_uses[i], next_primary[i] = new, p
+        if new != uses[i] or p != primary[i]:
+            tally(change, uses[i], ever[i], primary[i], incumbent, n_platforms, -1)
+            ever[i] |= new
+            tally(change, new, ever[i], p, incumbent, n_platforms, 1)
+        while adopted:
+            k = 0
+            while not (adopted >> k) & 1:
+                k += 1
+            adoptions[i, k] += 1
+            change[3 * n_platforms + k] += 1
+            adopted &= ~(1 << k)
 
 
-def day_blocks(bounds, rule, b, platforms, incumbent, traits, alarm, active, primary, contacts, u, disruption,
-               next_active, next_primary, ever, adoptions):
+def day_blocks(bounds, rule, b, platforms, incumbent, traits, alarm, uses, primary, contacts, u, disruption,
+               next_uses, next_primary, ever, adoptions, counts, change):
+    """:func:`day_block` on each block of users on all threads (``counts``, ``change``: a row per block)."""
     for j in prange(len(bounds) - 1):
-        day_block(bounds[j], bounds[j + 1], rule, b, platforms, incumbent, traits, alarm, active, primary,
-                  contacts, u, disruption, next_active, next_primary, ever, adoptions)
+        day_block(bounds[j], bounds[j + 1], rule, b, platforms, incumbent, traits, alarm, uses, primary,
+                  contacts, u, disruption, next_uses, next_primary, ever, adoptions, counts[j], change[j])
 
 
 hear_alarming_news = jit(hear_alarming_news)

@@ -1,80 +1,68 @@
 """Observations per day (the time-series columns) and outcomes per run (docs/MODEL.md, 7.5 and 8).
 
-The day's counts over users come from one compiled pass (:func:`count_block`, per block of users on all
-threads for large populations); both engines call the same function.
+A day's observation is a vector of counts over users (:data:`COUNTS`: per platform, users active, with it as
+primary, ever active and adoption events; then users on two or more platforms, on the incumbent only, not
+on the incumbent, and who left it), plus the mean alarm. :func:`tally` is one user's part of it; the Mesa
+engine counts everyone each day (:func:`count_block`), the array engine keeps running totals and adds each
+day only the change of the users whose state changed. Both use :func:`tally`, so their counts agree.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from numba import prange
 
-from sim.jit import jit, set_threads
+from sim.jit import jit
 from sim.population import UserState
 
-__all__ = ["OBSERVE_BLOCK", "count_block", "count_blocks", "observe", "outcomes", "weekly_ratio"]
-
-#: Users per block when the day's counts run on several threads.
-OBSERVE_BLOCK = 1 << 16
+__all__ = ["count_block", "count_state", "observe", "outcomes", "tally", "weekly_ratio"]
 
 
-def count_block(lo, hi, incumbent, active, primary, ever, adoptions, out):
-    """Add users ``lo .. hi-1``'s counts to ``out`` (int64, length 4 K + 4): per platform, users active, with
-    it as primary, ever active and adoption events; then users on two or more platforms, on the incumbent
-    only, not on the incumbent, and who used the incumbent and no longer do."""
-    n_platforms = active.shape[1]
+def tally(out, uses, ever, primary, incumbent, n_platforms, sign):
+    """Add ``sign`` times one user's part to the counts ``out`` (length 4 K + 4; the adoption events, slots
+    3 K .. 4 K - 1, are added where they happen). ``uses`` and ``ever`` are bit sets over platforms."""
+    for k in range(n_platforms):
+        out[k] += sign * ((uses >> k) & 1)
+        out[2 * n_platforms + k] += sign * ((ever >> k) & 1)
+    out[n_platforms + primary] += sign
+    base, on_incumbent = 4 * n_platforms, 1 << incumbent
+    if uses & (uses - 1):
+        out[base] += sign
+    if uses == on_incumbent:
+        out[base + 1] += sign
+    if uses & on_incumbent == 0:
+        out[base + 2] += sign
+        if ever & on_incumbent:
+            out[base + 3] += sign
+
+
+def count_block(lo, hi, incumbent, uses, primary, ever, adoptions, out):
+    """Add users ``lo .. hi-1``'s counts to ``out`` (int64, length 4 K + 4)."""
+    n_platforms = adoptions.shape[1]
     for i in range(lo, hi):
-        on = 0
+        tally(out, uses[i], ever[i], primary[i], incumbent, n_platforms, 1)
         for k in range(n_platforms):
-            if active[i, k]:
-                out[k] += 1
-                on += 1
-            if ever[i, k]:
-                out[2 * n_platforms + k] += 1
             out[3 * n_platforms + k] += adoptions[i, k]
-        out[n_platforms + primary[i]] += 1
-        base = 4 * n_platforms
-        if on >= 2:
-            out[base] += 1
-        if active[i, incumbent]:
-            if on == 1:
-                out[base + 1] += 1
-        else:
-            out[base + 2] += 1
-            if ever[i, incumbent]:
-                out[base + 3] += 1
 
 
-def count_blocks(bounds, incumbent, active, primary, ever, adoptions, out):
-    """:func:`count_block` on each block ``bounds[j] .. bounds[j+1]``, into row j of ``out``."""
-    for j in prange(len(bounds) - 1):
-        count_block(bounds[j], bounds[j + 1], incumbent, active, primary, ever, adoptions, out[j])
-
-
+tally = jit(tally, inline=True)
 count_block = jit(count_block)
-count_blocks = jit(count_blocks, parallel=True)
 
 
-def observe(day: int, names: tuple[str, ...], incumbent: int, state: UserState,
-            threads: int = 1) -> dict[str, float]:
-    """One row of the time series: shares of users (all in [0, 1]; ``incumbent_only``, ``rivals_only`` and the
-    incumbent's multi-homers partition the users) except ``adoptions_<p>``, the cumulative
-    number of adoption events per user (equal to ``adopters_<p>`` minus the day-0 base when nobody re-adopts).
+def count_state(state: UserState, incumbent: int) -> np.ndarray:
+    """Every user's counts (int64, length 4 K + 4)."""
+    out = np.zeros(4 * state.adoptions.shape[1] + 4, dtype=np.int64)
+    count_block(0, len(state.uses), incumbent, state.uses, state.primary, state.ever, state.adoptions, out)
+    return out
 
-    With ``threads`` > 1 the counts run per block of :data:`OBSERVE_BLOCK` users on that many threads.
-    """
-    n, k = len(state.alarm), len(names)
-    args = (incumbent, state.active, state.primary, state.ever, state.adoptions)
-    if threads > 1:
-        set_threads(threads)
-        bounds = np.append(np.arange(0, n, OBSERVE_BLOCK, dtype=np.int64), np.int64(n))
-        per_block = np.zeros((len(bounds) - 1, 4 * k + 4), dtype=np.int64)
-        count_blocks(bounds, *args, per_block)
-        c = per_block.sum(axis=0)
-    else:
-        c = np.zeros(4 * k + 4, dtype=np.int64)
-        count_block(0, n, *args, c)
+
+def observe(day: int, names: tuple[str, ...], incumbent: int, counts: np.ndarray, alarm: np.ndarray
+            ) -> dict[str, float]:
+    """One row of the time series from the day's ``counts`` (:func:`count_state`) and everyone's ``alarm``:
+    shares of users (all in [0, 1]; ``incumbent_only``, ``rivals_only`` and the incumbent's multi-homers
+    partition the users) except ``adoptions_<p>``, the cumulative number of adoption events per user (equal
+    to ``adopters_<p>`` minus the day-0 base when nobody re-adopts)."""
+    n, k, c = len(alarm), len(names), counts
     row: dict[str, float] = {"day": day}
     row |= {f"active_{p}": float(c[i] / n) for i, p in enumerate(names)}
     row |= {f"primary_{p}": float(c[k + i] / n) for i, p in enumerate(names)}
@@ -82,7 +70,7 @@ def observe(day: int, names: tuple[str, ...], incumbent: int, state: UserState,
     row["incumbent_only"] = float(c[4 * k + 1] / n)
     row["rivals_only"] = float(c[4 * k + 2] / n)
     row[f"exit_{names[incumbent]}"] = float(c[4 * k + 3] / n)
-    row["mean_alarm"] = float(np.mean(state.alarm))
+    row["mean_alarm"] = float(np.mean(alarm))
     row |= {f"adopters_{p}": float(c[2 * k + i] / n) for i, p in enumerate(names)}
     row |= {f"adoptions_{p}": float(c[3 * k + i] / n) for i, p in enumerate(names)}
     return row

@@ -10,7 +10,7 @@ from sim import rules
 from sim.agents import UserAgent
 from sim.config import Scenario
 from sim.network import MAX_COMPLETE_GRAPH_NODES, SocialGraph
-from sim.population import UserState
+from sim.population import UserState, pack
 from sim.schedule import DailyCycle
 from sim.world import Seed, build_world
 
@@ -40,11 +40,12 @@ class MessengerModel(DailyCycle, Model):
         #: Agents whose platform use or primary changes at the end of today.
         self.movers: list[UserAgent] = []
 
-        # Arrays over users whose rows the agents hold (see UserAgent).
-        self.active = world.initial.active.copy()
-        self.ever = world.initial.active.copy()
-        self.adoptions = np.zeros(self.active.shape, dtype=np.int64)
-        self.contact_counts = self.graph.neighbour_counts(self.active)
+        # Arrays over users that the agents keep up to date (see UserAgent), so the model observes them all
+        # at once: platform use and platforms ever used as bit sets, adoption events, contacts per platform.
+        self.uses = pack(world.initial.active)
+        self.ever = self.uses.copy()
+        self.adoptions = np.zeros(world.initial.active.shape, dtype=np.int64)
+        self.contact_counts = self.graph.neighbour_counts(world.initial.active)
 
         self.grid = Network(self.graph.to_networkx(), capacity=1, random=self.random, layout=None)
         self.users = [UserAgent(self, self.grid[i], i) for i in range(self.graph.n)]
@@ -83,7 +84,7 @@ class MessengerModel(DailyCycle, Model):
 
     def user_state(self) -> UserState:
         users, n = self.users, len(self.users)
-        return UserState(active=self.active, primary=np.fromiter((a.primary for a in users), np.int64, n),
+        return UserState(uses=self.uses, primary=np.fromiter((a.primary for a in users), np.int64, n),
                          alarm=np.fromiter((a.alarm for a in users), np.float64, n),
                          heard=np.fromiter((a.heard for a in users), np.int64, n), ever=self.ever,
                          adoptions=self.adoptions)

@@ -113,17 +113,26 @@ def _check_blocks(n: int, m: int) -> None:
                           f"each block (engaged: {m}, rest: {n - m})")
 
 
-def _sbm(net: Network, n: int, m: int, seed: int) -> tuple[nx.Graph, np.ndarray]:
+def _sbm_blocks(net: Network, n: int, m: int) -> tuple[list[int], list[list[float]]]:
     """Two blocks, engaged (size m) and the rest, with mean degree ~``mean_degree`` for everyone and a
-    fraction ``engaged_inside`` of each engaged user's ties inside the engaged block. The graph is the one
-    ``networkx.stochastic_block_model`` gives for the seed, built in linear time (:mod:`sim.blockmodel`)."""
+    fraction ``engaged_inside`` of each engaged user's ties inside the engaged block: sizes and
+    probabilities."""
     d = net.mean_degree
     _check_blocks(n, m)
     p_in = min(1.0, d * net.engaged_inside / (m - 1))
     p_out = min(1.0, d * (1 - net.engaged_inside) / (n - m))
     p_rest = min(1.0, max(0.0, d - m * p_out) / (n - m - 1))
-    g = blockmodel.stochastic_block_model([m, n - m], [[p_in, p_out], [p_out, p_rest]], seed)
-    return g, _first(n, m)
+    return [m, n - m], [[p_in, p_out], [p_out, p_rest]]
+
+
+def _sbm(scenario: Scenario, rng: np.random.Generator) -> SocialGraph:
+    """The two-block graph ``networkx.stochastic_block_model`` gives for the seed, edge for edge, built in
+    linear time straight into CSR (:mod:`sim.blockmodel`)."""
+    n, m = scenario.population.n, _engaged_size(scenario)
+    seed = int(rng.integers(2**32))  # the draw build_networkx makes
+    _, u, v = blockmodel.block_model_edges(*_sbm_blocks(scenario.network, n, m), seed)
+    indptr, indices = largegraph.csr_from_edges(n, u, v)
+    return SocialGraph(n=n, indptr=indptr, indices=indices, engaged=_first(n, m))
 
 
 def _read_file(net: Network, scenario: Scenario) -> nx.Graph:
@@ -180,7 +189,8 @@ def build_networkx(scenario: Scenario, rng: np.random.Generator) -> tuple[nx.Gra
         case "erdos_renyi":
             return nx.fast_gnp_random_graph(n, min(1.0, d / max(n - 1, 1)), seed=seed), None
         case "sbm":
-            return _sbm(net, n, _engaged_size(scenario), seed)
+            m = _engaged_size(scenario)
+            return (blockmodel.stochastic_block_model(*_sbm_blocks(net, n, m), seed), _first(n, m))
         case "complete":
             return nx.complete_graph(n), None
         case "file":
@@ -219,5 +229,7 @@ def build_graph(scenario: Scenario, rng: np.random.Generator) -> SocialGraph:
                            complete=True)
     if kind == "chung_lu" or (kind in ("erdos_renyi", "sbm", "watts_strogatz") and n > LARGE_GRAPH_NODES):
         return _build_numpy(scenario, rng)
+    if kind == "sbm":
+        return _sbm(scenario, rng)
     g, engaged = build_networkx(scenario, rng)
     return from_networkx(g, engaged)

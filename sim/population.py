@@ -9,7 +9,8 @@ import numpy as np
 
 from sim.config import Distribution, Scenario
 
-__all__ = ["NEVER", "InitialState", "Traits", "UserState", "draw_traits", "initial_state", "sample"]
+__all__ = ["NEVER", "InitialState", "Traits", "UserState", "bits_dtype", "draw_traits", "initial_state", "pack",
+           "sample", "unpack"]
 
 #: ``heard`` of a user who never heard news directly (far enough back never to count as fresh).
 NEVER = -(10**6)
@@ -41,20 +42,49 @@ class Traits(NamedTuple):
     taste: np.ndarray
 
 
+def bits_dtype(n_platforms: int) -> type[np.unsignedinteger]:
+    """The unsigned integer type that holds one bit per platform."""
+    return np.uint8 if n_platforms <= 8 else np.uint16
+
+
+def pack(active: np.ndarray) -> np.ndarray:
+    """Bit sets over platforms (bit k: platform k) from bools (users x platforms)."""
+    bits = np.zeros(len(active), dtype=bits_dtype(active.shape[1]))
+    for k in range(active.shape[1]):
+        bits |= active[:, k].astype(bits.dtype) << bits.dtype.type(k)
+    return bits
+
+
+def unpack(bits: np.ndarray, n_platforms: int) -> np.ndarray:
+    """Bools (users x platforms) from bit sets over platforms."""
+    return ((bits[:, None] >> np.arange(n_platforms, dtype=bits.dtype)) & 1).astype(bool)
+
+
 class UserState(NamedTuple):
     """Every user's state as arrays in node order, as both engines report it (``user_state()``).
 
-    ``active`` (n, K) bool: platforms used; ``primary`` (n,) int: the main one; ``alarm`` (n,) float;
-    ``heard`` (n,) int: day alarming news was last heard directly; ``ever`` (n, K) bool: ever active;
-    ``adoptions`` (n, K) int: adoption events.
+    ``uses`` (n,) unsigned: the platforms in use as bit sets (bit k: platform k; :attr:`active` gives them
+    as bools); ``primary`` (n,) int: the main one; ``alarm`` (n,) float; ``heard`` (n,) int: day alarming
+    news was last heard directly; ``ever`` (n,) unsigned: platforms ever used, as bit sets
+    (:attr:`ever_active`); ``adoptions`` (n, K) int: adoption events per platform.
     """
 
-    active: np.ndarray
+    uses: np.ndarray
     primary: np.ndarray
     alarm: np.ndarray
     heard: np.ndarray
     ever: np.ndarray
     adoptions: np.ndarray
+
+    @property
+    def active(self) -> np.ndarray:
+        """Platforms in use, users x platforms, as bools."""
+        return unpack(self.uses, self.adoptions.shape[1])
+
+    @property
+    def ever_active(self) -> np.ndarray:
+        """Platforms ever used, users x platforms, as bools."""
+        return unpack(self.ever, self.adoptions.shape[1])
 
 
 @dataclass
@@ -83,6 +113,29 @@ def draw_traits(scenario: Scenario, engaged: np.ndarray | None, rng: np.random.G
                   threshold=threshold, taste=taste)
 
 
+def _largest(values: np.ndarray, count: int) -> np.ndarray:
+    """Indices of the ``count`` largest values, ties going to the lower index: the set
+    ``np.argsort(-values, kind="stable")[:count]`` gives, found in linear time."""
+    neg = -values
+    if count >= len(neg):
+        return np.arange(len(neg))
+    cut = np.partition(neg, count - 1)[count - 1]
+    above = np.flatnonzero(neg < cut)
+    return np.concatenate([above, np.flatnonzero(neg == cut)[:count - len(above)]])
+
+
+def _best(gaps: dict[int, np.ndarray], users: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
+    """For each of ``users``, the rival with the highest gap (the first on ties), among the rivals ``allowed``
+    (bool, users x platforms) if given."""
+    best = np.full(len(users), -1, dtype=np.int64)
+    top = np.full(len(users), -np.inf)
+    for k, gap in gaps.items():
+        g = gap[users] if allowed is None else np.where(allowed[users, k], gap[users], -np.inf)
+        better = g > top
+        best[better], top[better] = k, g[better]
+    return best
+
+
 def initial_state(scenario: Scenario, traits: Traits, rng: np.random.Generator) -> InitialState:
     """Day-0 platform use.
 
@@ -93,29 +146,31 @@ def initial_state(scenario: Scenario, traits: Traits, rng: np.random.Generator) 
     - Users left with no platform use their best-scoring rival.
     - ``seed_adopters`` random users are put on the first rival.
     - Primary: the incumbent for its users, else the best-scoring active rival. Alarm rests at r_base * c.
+
+    Computed one platform at a time, so that the temporaries are arrays over users, not users x platforms
+    (at 35 million users the difference is gigabytes).
     """
     n, b = scenario.population.n, scenario.behaviour
     inc, rivals = scenario.incumbent, scenario.rivals
-    exposure = np.array([p.exposure for p in scenario.platforms])
-    appeal = np.array([p.appeal for p in scenario.platforms])
-    alarm = b.r_base * traits.concern
-    risk = alarm[:, None] * exposure
-    gap = (b.b_push * traits.concern[:, None] * (risk[:, [inc]] - risk) + b.b_appeal * appeal + traits.taste
-           - traits.inertia[:, None])
+    c = traits.concern
+    alarm = b.r_base * c
+    risk_incumbent = alarm * scenario.platforms[inc].exposure
+    gaps = {k: (b.b_push * c * (risk_incumbent - alarm * scenario.platforms[k].exposure)
+                + b.b_appeal * scenario.platforms[k].appeal + traits.taste[:, k] - traits.inertia)
+            for k in rivals}
 
     active = np.zeros((n, len(scenario.platforms)), dtype=bool)
     active[rng.permutation(n)[:round(scenario.platforms[inc].initial_share * n)], inc] = True
     for k in rivals:
         count = round(scenario.platforms[k].initial_share * n)
         if count:
-            active[np.argsort(-gap[:, k], kind="stable")[:count], k] = True
-    rival_gap = np.where(np.isin(np.arange(active.shape[1]), rivals), gap, -np.inf)
-    nowhere = ~active.any(axis=1)
-    active[nowhere, np.argmax(rival_gap[nowhere], axis=1)] = True
+            active[_largest(gaps[k], count), k] = True
+    nowhere = np.flatnonzero(~active.any(axis=1))
+    active[nowhere, _best(gaps, nowhere)] = True
     if scenario.population.seed_adopters:
         active[rng.permutation(n)[:scenario.population.seed_adopters], rivals[0]] = True
 
-    primary = np.where(active[:, inc], inc, np.argmax(np.where(active, rival_gap, -np.inf), axis=1))
-    return InitialState(active=active, primary=primary.astype(np.int8), alarm=alarm,
-                        heard=np.full(n, NEVER, dtype=np.int32))
-
+    primary = np.full(n, inc, dtype=np.int8)
+    off = np.flatnonzero(~active[:, inc])
+    primary[off] = _best(gaps, off, active)
+    return InitialState(active=active, primary=primary, alarm=alarm, heard=np.full(n, NEVER, dtype=np.int32))

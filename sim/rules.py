@@ -39,6 +39,7 @@ __all__ = [
     "decide",
     "forget",
     "logistic",
+    "outage_push",
     "parameters",
     "ppm",
     "switching_gap",
@@ -79,8 +80,9 @@ def alarm_after_calming_news(r, credibility):
 
 
 def contact_share(count, degree):
-    """The share ``count / degree`` of a user's contacts; 0 for a user without contacts."""
-    return count / degree if degree > 0 else 0.0
+    """The share ``count / degree`` of a user's contacts; 0 for a user without contacts (and, without a
+    division, for none of them: most users on most days)."""
+    return count / degree if count > 0 else 0.0
 
 
 def word_of_mouth(r, fresh, degree, mu):
@@ -115,22 +117,29 @@ def chance(u, rate, x, tau):
     return u < rate and u < rate * logistic(x, tau)
 
 
-def use_value(b, k, concern, alarm, taste, exposure, appeal, counts, degree):
-    """``V_k = b_net f_k + b_appeal appeal_k + e_k - b_priv c R_k``, with perceived risk R_k = r exposure_k."""
-    return (b[B_NET] * contact_share(counts[k], degree) + b[B_APPEAL] * appeal[k] + taste[k]
-            - b[B_PRIV] * concern * (alarm * exposure[k]))
+def use_value(b, concern, alarm, exposure, appeal, taste, count, degree):
+    """``V_k = b_net f_k + b_appeal appeal_k + e_k - b_priv c R_k`` of one platform k (its ``exposure``,
+    ``appeal``, the user's ``taste`` for it and ``count`` of its ``degree`` contacts on it), with perceived
+    risk R_k = r exposure_k."""
+    return (b[B_NET] * contact_share(count, degree) + b[B_APPEAL] * appeal + taste
+            - b[B_PRIV] * concern * (alarm * exposure))
 
 
-def switching_gap(b, k, primary, incumbent, concern, inertia, alarm, taste, exposure, appeal, counts, degree,
-                  disruption):
-    """``X_k - kappa``: how far the switching index toward rival k is above the user's inertia.
+def outage_push(disruption, primary, incumbent):
+    """The push of an outage: ``disruption`` for a user whose primary is the (unusable) incumbent, else 0."""
+    return disruption * (1.0 if primary == incumbent else 0.0)
 
-    ``X_k = b_push c (R_p - R_k) + b_pull f_k + b_appeal appeal_k + e_k`` (p = primary), plus the outage
-    push ``disruption`` for a user whose primary is the incumbent.
+
+def switching_gap(b, concern, inertia, alarm, exposure_primary, exposure, appeal, taste, count, degree, push):
+    """``X_k - kappa``: how far the switching index toward one rival k (its ``exposure``, ``appeal``, the
+    user's ``taste`` for it and ``count`` of its ``degree`` contacts on it) is above the user's inertia.
+
+    ``X_k = b_push c (R_p - R_k) + b_pull f_k + b_appeal appeal_k + e_k`` (p = primary, whose exposure is
+    ``exposure_primary``), plus an outage's ``push`` (:func:`outage_push`).
     """
-    relief = alarm * exposure[primary] - alarm * exposure[k]
-    push = b[B_PUSH] * concern * relief + disruption * (1.0 if primary == incumbent else 0.0)
-    return push + b[B_PULL] * contact_share(counts[k], degree) + b[B_APPEAL] * appeal[k] + taste[k] - inertia
+    relief = alarm * exposure_primary - alarm * exposure
+    return (b[B_PUSH] * concern * relief + push + b[B_PULL] * contact_share(count, degree) + b[B_APPEAL] * appeal
+            + taste - inertia)
 
 
 def uses_platform(uses, k):
@@ -148,7 +157,7 @@ def choose_primary(b, primary, concern, alarm, taste, exposure, appeal, counts, 
     best, best_score = -1, 0.0
     for k in range(len(taste)):
         if uses_platform(uses, k):
-            score = (use_value(b, k, concern, alarm, taste, exposure, appeal, counts, degree)
+            score = (use_value(b, concern, alarm, exposure[k], appeal[k], taste[k], counts[k], degree)
                      + b[HABIT] * (1.0 if k == primary else 0.0))
             if best < 0 or score > best_score:
                 best, best_score = k, score
@@ -171,31 +180,30 @@ def ppm(b, incumbent, concern, inertia, taste, alarm, exposure, appeal, counts, 
     The uniform ``u[k]`` decides about platform k (about the incumbent: leaving or returning).
     """
     lam, lam_drop, tau, band = b[LAM], b[LAM_DROP], b[TAU], b[BAND]
+    push = outage_push(disruption, primary, incumbent)
     adopted, dropped = 0, 0
     for k in range(len(taste)):
         if k == incumbent:
             continue
         if not uses_platform(uses, k):
             if u[k] < lam:
-                gap = switching_gap(b, k, primary, incumbent, concern, inertia, alarm, taste, exposure, appeal,
-                                    counts, degree, disruption)
+                gap = switching_gap(b, concern, inertia, alarm, exposure[primary], exposure[k], appeal[k], taste[k],
+                                    counts[k], degree, push)
                 if chance(u[k], lam, gap, tau):
                     adopted |= 1 << k
         elif k != primary and u[k] < lam_drop:
-            gap = switching_gap(b, k, primary, incumbent, concern, inertia, alarm, taste, exposure, appeal,
-                                counts, degree, disruption)
+            gap = switching_gap(b, concern, inertia, alarm, exposure[primary], exposure[k], appeal[k], taste[k],
+                                counts[k], degree, push)
             if gap < -band and chance(u[k], lam_drop, -band - gap, tau):
                 dropped |= 1 << k
     ui, on_incumbent = u[incumbent], 1 << incumbent
+    v = use_value(b, concern, alarm, exposure[incumbent], appeal[incumbent], taste[incumbent], counts[incumbent],
+                  degree) if ui < lam or ui < b[LAM_EXIT] else 0.0
     if uses & on_incumbent:
-        if uses != on_incumbent and ui < b[LAM_EXIT]:  # only with a rival in use
-            v = use_value(b, incumbent, concern, alarm, taste, exposure, appeal, counts, degree)
-            if chance(ui, b[LAM_EXIT], b[EXIT_LEVEL] - v, tau):
-                dropped |= on_incumbent
-    elif ui < lam:
-        v = use_value(b, incumbent, concern, alarm, taste, exposure, appeal, counts, degree)
-        if chance(ui, lam, v - b[EXIT_LEVEL] - band, tau):
-            adopted |= on_incumbent
+        if uses != on_incumbent and chance(ui, b[LAM_EXIT], b[EXIT_LEVEL] - v, tau):  # only with a rival in use
+            dropped |= on_incumbent
+    elif chance(ui, lam, v - b[EXIT_LEVEL] - band, tau):
+        adopted |= on_incumbent
     new = (uses & ~dropped) | adopted
     if new == 0:  # dropped the last rival on the day of leaving the incumbent
         new = 1 << primary
@@ -248,19 +256,20 @@ def user_day(rule, b, platforms, incumbent, concern, inertia, phi, taste, counts
 
 
 # Compiled in place (sim/jit.py says why they are not decorated). Callers and the other kernels use these.
-alarm_after_news = jit(alarm_after_news)
-alarm_after_calming_news = jit(alarm_after_calming_news)
-contact_share = jit(contact_share)
-word_of_mouth = jit(word_of_mouth)
-forget = jit(forget)
-logistic = jit(logistic)
-chance = jit(chance)
-use_value = jit(use_value)
-switching_gap = jit(switching_gap)
-uses_platform = jit(uses_platform)
-choose_primary = jit(choose_primary)
-ppm = jit(ppm)
-threshold = jit(threshold)
-bass = jit(bass)
-decide = jit(decide)
-user_day = jit(user_day)
+alarm_after_news = jit(alarm_after_news, inline=True)
+alarm_after_calming_news = jit(alarm_after_calming_news, inline=True)
+contact_share = jit(contact_share, inline=True)
+word_of_mouth = jit(word_of_mouth, inline=True)
+forget = jit(forget, inline=True)
+logistic = jit(logistic, inline=True)
+chance = jit(chance, inline=True)
+use_value = jit(use_value, inline=True)
+outage_push = jit(outage_push, inline=True)
+switching_gap = jit(switching_gap, inline=True)
+uses_platform = jit(uses_platform, inline=True)
+choose_primary = jit(choose_primary, inline=True)
+ppm = jit(ppm, inline=True)
+threshold = jit(threshold, inline=True)
+bass = jit(bass, inline=True)
+decide = jit(decide, inline=True)
+user_day = jit(user_day, inline=True)

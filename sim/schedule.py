@@ -86,7 +86,11 @@ class DailyCycle(ABC):
     def record(self) -> None:
         """Observe today's state (one row of the time series)."""
         self.records.append(metrics.observe(self.day, self.platforms.names, self.platforms.incumbent,
-                                            self.user_state(), threads=self.threads))
+                                            self.observation_counts(), self.user_state().alarm))
+
+    def observation_counts(self) -> np.ndarray:
+        """Today's counts over users (:func:`sim.metrics.count_state`)."""
+        return metrics.count_state(self.user_state(), self.platforms.incumbent)
 
     def timeseries(self) -> pd.DataFrame:
         """All observed days so far, one row per day (day 0 = the initial state)."""

@@ -15,6 +15,7 @@ from conftest import ROOT, SMALL
 import sim
 from sim import counts, loops, metrics, network
 from sim.config import Scenario, apply_overrides, build_scenario
+from sim.engine import fill_uniforms
 
 #: Every event kind, in 24 days (news spread over several days, overlapping; an outage; appeal changes).
 ALL_EVENTS: list[dict[str, Any]] = [
@@ -47,7 +48,6 @@ def small_blocks(monkeypatch):
     """Odd, small blocks so that a 300-user run on two threads crosses many block boundaries in every phase."""
     monkeypatch.setattr(loops, "BLOCK_USERS", 37)
     monkeypatch.setattr(counts, "COUNT_BLOCK_ENTRIES", 101)
-    monkeypatch.setattr(metrics, "OBSERVE_BLOCK", 53)
 
 
 def assert_engines_agree(s: Scenario, seed: int) -> pd.DataFrame:
@@ -122,9 +122,11 @@ def test_threads_blocks_and_incremental_counts_change_nothing(kind, small_blocks
         model = sim.ArrayModel(s, rng=9, threads=threads)
         for _ in range(s.experiment.steps):
             model.step()
+            # the running totals of the observation equal a count of everyone
+            np.testing.assert_array_equal(model.totals, metrics.count_state(model.user_state(), 0))
         pd.testing.assert_frame_equal(model.timeseries(), expected, check_exact=True)
         np.testing.assert_array_equal(model.alarm, reference.alarm)
-        np.testing.assert_array_equal(model.active, reference.active)
+        np.testing.assert_array_equal(model.uses, reference.uses)
 
 
 def test_the_mesa_engine_agrees_with_the_array_engine_on_two_threads(small_blocks):
@@ -144,7 +146,7 @@ def test_implicit_complete_graph_equals_the_stored_one(monkeypatch):
 def test_state_is_kept_in_compact_dtypes():
     model = sim.ArrayModel(scenario(), rng=1)
     model.step()
-    assert model.active.dtype == bool and model.ever.dtype == bool
+    assert model.uses.dtype == np.uint8 and model.ever.dtype == np.uint8  # bit sets
     assert model.primary.dtype == np.int8 and model.heard.dtype == np.int32
     assert model.adoptions.dtype == np.uint16 and model.alarm.dtype == np.float64
 
@@ -167,14 +169,14 @@ def test_decide_outside_the_schedule_counts_the_current_platform_use():
     a.decide(u)
     b.count_contacts(0)
     b.decide(u)
-    np.testing.assert_array_equal(a.active, b.active)
+    np.testing.assert_array_equal(a.uses, b.uses)
     np.testing.assert_array_equal(a.primary, b.primary)
-    before = a.active.copy()
+    before = a.uses.copy()
     a.decide(np.zeros_like(u))  # counts again: yesterday's use is the one just decided
     b.count_contacts(0)
     b.decide(np.zeros_like(u))
-    np.testing.assert_array_equal(a.active, b.active)
-    assert not np.array_equal(a.active, before)
+    np.testing.assert_array_equal(a.uses, b.uses)
+    assert not np.array_equal(a.uses, before)
 
 
 def test_random_draws_in_row_chunks_or_into_a_buffer_equal_one_draw():
@@ -186,3 +188,13 @@ def test_random_draws_in_row_chunks_or_into_a_buffer_equal_one_draw():
     np.testing.assert_array_equal(np.concatenate(chunks), whole)
     buffer = np.empty((1000, 3))
     np.testing.assert_array_equal(np.random.default_rng(11).random(out=buffer), whole)
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+@pytest.mark.parametrize("shape", [(1000, 3), (7, 2), (1, 1)])
+def test_uniforms_filled_on_several_threads_are_one_draw_and_the_stream_goes_on_alike(threads, shape):
+    whole = np.random.default_rng(5)
+    expected = whole.random(shape)
+    rng = np.random.default_rng(5)
+    np.testing.assert_array_equal(fill_uniforms(rng, np.empty(shape), threads), expected)
+    np.testing.assert_array_equal(rng.random(10), whole.random(10))

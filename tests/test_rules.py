@@ -91,26 +91,27 @@ def test_chance_is_rate_times_logistic():
 
 @pytest.mark.parametrize("k", [0, 1, 2])
 def test_use_value_weighs_contacts_appeal_taste_and_risk(k):
-    assert rules.use_value(P, k, CONCERN, ALARM, TASTE, EXPOSURE, APPEAL, COUNTS, DEGREE) == pytest.approx(V[k])
+    v = rules.use_value(P, CONCERN, ALARM, EXPOSURE[k], APPEAL[k], TASTE[k], COUNTS[k], DEGREE)
+    assert v == pytest.approx(V[k])
+
+
+def gap(k: int, primary: int, push: float = 0.0) -> float:
+    return rules.switching_gap(P, CONCERN, INERTIA, ALARM, EXPOSURE[primary], EXPOSURE[k], APPEAL[k], TASTE[k],
+                               COUNTS[k], DEGREE, push)
 
 
 def test_switching_gap_weighs_push_pull_appeal_taste_and_inertia():
     # toward rival 1 from the incumbent: push 0.8*0.6*(0.56 - 0.035) = 0.252, pull 0.6*0.375 = 0.225,
     # appeal 0.9*0.1 = 0.09, taste 0.04, minus inertia 0.25
-    gap = rules.switching_gap(P, 1, INC, INC, CONCERN, INERTIA, ALARM, TASTE, EXPOSURE, APPEAL, COUNTS, DEGREE,
-                              0.0)
-    assert gap == pytest.approx(0.252 + 0.225 + 0.09 + 0.04 - 0.25)
+    assert gap(1, INC) == pytest.approx(0.252 + 0.225 + 0.09 + 0.04 - 0.25)
     # toward rival 2 from rival 1: push 0.48*(0.035 - 0.28) = -0.1176, pull 0.15, appeal 0.18, taste -0.03
-    gap = rules.switching_gap(P, 2, 1, INC, CONCERN, INERTIA, ALARM, TASTE, EXPOSURE, APPEAL, COUNTS, DEGREE, 0.0)
-    assert gap == pytest.approx(-0.1176 + 0.15 + 0.18 - 0.03 - 0.25)
+    assert gap(2, 1) == pytest.approx(-0.1176 + 0.15 + 0.18 - 0.03 - 0.25)
+    assert gap(1, INC, push=0.15) == pytest.approx(gap(1, INC) + 0.15)
 
 
 def test_an_outage_pushes_only_users_whose_primary_is_the_incumbent():
-    args = (CONCERN, INERTIA, ALARM, TASTE, EXPOSURE, APPEAL, COUNTS, DEGREE)
-    base = rules.switching_gap(P, 1, INC, INC, *args, 0.0)
-    assert rules.switching_gap(P, 1, INC, INC, *args, 0.15) == pytest.approx(base + 0.15)
-    on_rival = rules.switching_gap(P, 2, 1, INC, *args, 0.0)
-    assert rules.switching_gap(P, 2, 1, INC, *args, 0.15) == on_rival
+    assert rules.outage_push(0.15, INC, INC) == 0.15
+    assert rules.outage_push(0.15, 1, INC) == 0.0
 
 
 # Adopting, dropping, leaving, returning -------------------------------------------------------------------

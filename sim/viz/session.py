@@ -237,7 +237,7 @@ class VizModel(MessengerModel):
     def state(self) -> dict[str, np.ndarray]:
         """Per-user arrays for drawing: ``active`` (n, K), ``primary``, ``alarm``, ``ever`` (n, K)."""
         s = self.user_state()
-        return {"active": s.active, "primary": s.primary, "alarm": s.alarm, "ever": s.ever}
+        return {"active": s.active, "primary": s.primary, "alarm": s.alarm, "ever": s.ever_active}
 
 
 def defaults_for(choice: ScenarioChoice) -> dict[str, Any]:
