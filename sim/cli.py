@@ -46,6 +46,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from sim.experiment import expand, iter_results, load_experiment, make_executor
+    from sim.progress import RunBars
     from sim.store import ResultsStore, load_results
     from sim.summary import summary_table
 
@@ -65,17 +66,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"{verb} {store.root}: {len(specs)} runs ({len(finished)} already done, {len(todo)} to run)",
           file=sys.stderr)
     if todo:
-        executor, resources = make_executor(args.workers, args.dask, args.scheduler)
+        # A single run goes in this process: a worker pool would only add start-up time and a copy.
+        workers = 1 if len(todo) == 1 and not (args.dask or args.scheduler) else args.workers
+        executor, resources = make_executor(workers, args.dask, args.scheduler)
+        bars = None if args.quiet else RunBars()
         failed = 0
         try:
             with tqdm(total=len(specs), initial=len(finished), disable=args.quiet, unit="run",
-                      desc=exp.name, file=sys.stderr) as bar:
-                for result in iter_results(executor, todo):
+                      desc=exp.name, file=sys.stderr, position=0) as bar:
+                for result in iter_results(executor, todo, bars):
                     store.write(result)
                     failed += result.status == "failed"
                     bar.set_postfix(failed=failed)
                     bar.update()
         finally:
+            if bars is not None:
+                bars.close()
             executor.shutdown(wait=True, cancel_futures=True)
             for resource in resources:
                 resource.close()

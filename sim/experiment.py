@@ -30,6 +30,7 @@ import pandas as pd
 
 from sim import make_model, metrics
 from sim.config import ConfigError, Scenario, apply_overrides, build_scenario, read_toml
+from sim.progress import QueueReport, Report, RunProgress
 
 __all__ = ["Experiment", "RunResult", "RunSpec", "SerialExecutor", "Sweep", "expand", "load_experiment",
            "make_executor", "run_one"]
@@ -216,16 +217,22 @@ def expand(exp: Experiment) -> list[RunSpec]:
     return specs
 
 
-def run_one(spec: RunSpec) -> RunResult:
-    """Run one simulation. Never raises: a failure comes back as a result with its traceback."""
+def run_one(spec: RunSpec, report: Report | None = None) -> RunResult:
+    """Run one simulation, reporting its progress to ``report`` if given. Never raises: a failure comes back
+    as a result with its traceback."""
     start = time.perf_counter()
+    tell = report or (lambda message: None)
     try:
+        tell(RunProgress(spec.run_id, "graph"))
         model = make_model(spec.scenario, spec.seed)
+        steps = spec.scenario.experiment.steps
+        tell(RunProgress(spec.run_id, "days", 0, steps))
         snap_days = set(spec.scenario.experiment.snapshot_days)
         snapshots: dict[str, np.ndarray] = {}
-        for day in range(spec.scenario.experiment.steps + 1):
+        for day in range(steps + 1):
             if day:
                 model.step()
+                tell(RunProgress(spec.run_id, "days", day, steps))
             if day in snap_days:
                 state = model.user_state()
                 snapshots[f"primary_{day}"] = np.asarray(state.primary, dtype=np.int8)
@@ -238,6 +245,8 @@ def run_one(spec: RunSpec) -> RunResult:
         return RunResult(spec.run_id, "done", time.perf_counter() - start, ts, out, snapshots=snapshots)
     except Exception:
         return RunResult(spec.run_id, "failed", time.perf_counter() - start, error=traceback.format_exc())
+    finally:
+        tell(RunProgress(spec.run_id, "end"))
 
 
 class SerialExecutor(Executor):
@@ -281,27 +290,55 @@ def make_executor(workers: int | None = None, dask: bool = False,
     return ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn")), []
 
 
-def iter_results(executor: Executor, specs: list[RunSpec]) -> Iterator[RunResult]:
+def iter_results(executor: Executor, specs: list[RunSpec], report: Report | None = None
+                 ) -> Iterator[RunResult]:
     """Submit every spec and yield results as they finish.
 
     Runs that finish while specs are still being submitted are yielded before the next submission, so with
     an executor that runs tasks at submit time (:class:`SerialExecutor`) each run is stored before the
     next one starts, as with the parallel executors.
+
+    ``report`` receives the runs' progress: directly from runs in this process, through a queue from a
+    local process pool's workers (drained here while waiting); runs on dask report nothing.
     """
     from collections import deque
-    from concurrent.futures import as_completed
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    manager, queue, worker_report = None, None, None
+    if report is not None:
+        if isinstance(executor, SerialExecutor):
+            worker_report = report
+        elif isinstance(executor, ProcessPoolExecutor):
+            import multiprocessing
+
+            manager = multiprocessing.get_context("spawn").Manager()
+            queue = manager.Queue()
+            worker_report = QueueReport(queue)
+
+    def drain() -> None:
+        while queue is not None and not queue.empty():
+            report(queue.get())  # type: ignore[misc]
 
     pending: dict[Future, RunSpec] = {}
     finished: deque[Future] = deque()  # filled by done-callbacks, possibly from executor threads
-    for spec in specs:
-        future = executor.submit(run_one, spec)
-        pending[future] = spec
-        future.add_done_callback(finished.append)
-        while finished:
-            done = finished.popleft()
-            yield _result(done, pending.pop(done))
-    for future in as_completed(pending):
-        yield _result(future, pending[future])
+    try:
+        for spec in specs:
+            future = (executor.submit(run_one, spec, worker_report) if worker_report is not None
+                      else executor.submit(run_one, spec))
+            pending[future] = spec
+            future.add_done_callback(finished.append)
+            while finished:
+                done = finished.popleft()
+                drain()
+                yield _result(done, pending.pop(done))
+        while pending:
+            done_now, _ = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+            drain()
+            for future in done_now:
+                yield _result(future, pending.pop(future))
+    finally:
+        if manager is not None:
+            manager.shutdown()
 
 
 def _result(future: Future, spec: RunSpec) -> RunResult:

@@ -30,15 +30,17 @@ from typing import Any
 import numba
 import numba.core.config
 
-__all__ = ["KERNEL_MODULES", "cache_dir", "jit", "set_threads"]
+__all__ = ["KERNEL_MODULES", "cache_dir", "jit", "set_threads", "source_digest"]
 
 #: Modules of the ``sim`` package that define compiled kernels (a test checks that the list is complete).
 KERNEL_MODULES = ("rules.py", "loops.py", "counts.py", "metrics.py", "largegraph.py", "blockmodel.py")
 
 
-def _digest() -> str:
+def source_digest(package: Any = None) -> str:
+    """A digest of numba's version and the kernel modules' source (``package``: where they are, default
+    this package)."""
+    package = package or resources.files("sim")
     h = hashlib.sha256(numba.__version__.encode())
-    package = resources.files("sim")
     for name in KERNEL_MODULES:
         h.update(name.encode())
         h.update(package.joinpath(name).read_bytes())
@@ -48,7 +50,7 @@ def _digest() -> str:
 def cache_dir() -> Path:
     """The folder of this source version's compiled kernels (see the module docstring)."""
     base = os.environ.get("NUMBA_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "cyber-exile" / "numba" / _digest()
+    return Path(base) / "cyber-exile" / "numba" / source_digest()
 
 
 _CACHE_DIR = str(cache_dir())

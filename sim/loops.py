@@ -71,15 +71,16 @@ def day_block(lo, hi, rule, b, platforms, incumbent, traits, alarm, uses, primar
     for i in range(lo, hi):
         for k in range(n_platforms):
             counts[k] = contact_count(contacts, i, 1 + k)
+        old, old_primary = int(uses[i]), int(primary[i])
         alarm[i], new, p, adopted = rules.user_day(
             rule, b, platforms, incumbent, traits.concern[i], traits.inertia[i], traits.threshold[i],
-            traits.taste[i], counts, contacts.degree[i], alarm[i], contact_count(contacts, i, 0), uses[i],
-            primary[i], u, i, disruption)
+            traits.taste[i], counts, contacts.degree[i], alarm[i], contact_count(contacts, i, 0), old,
+            old_primary, u, i, disruption)
         next_uses[i], next_primary[i] = new, p
-        if new != uses[i] or p != primary[i]:
-            tally(change, uses[i], ever[i], primary[i], incumbent, n_platforms, -1)
+        if new != old or p != old_primary:
+            tally(change, old, int(ever[i]), old_primary, incumbent, n_platforms, -1)
             ever[i] |= new
-            tally(change, new, ever[i], p, incumbent, n_platforms, 1)
+            tally(change, new, int(ever[i]), p, incumbent, n_platforms, 1)
         while adopted:
             k = 0
             while not (adopted >> k) & 1:

@@ -40,7 +40,7 @@ def count_block(lo, hi, incumbent, uses, primary, ever, adoptions, out):
     """Add users ``lo .. hi-1``'s counts to ``out`` (int64, length 4 K + 4)."""
     n_platforms = adoptions.shape[1]
     for i in range(lo, hi):
-        tally(out, uses[i], ever[i], primary[i], incumbent, n_platforms, 1)
+        tally(out, int(uses[i]), int(ever[i]), int(primary[i]), incumbent, n_platforms, 1)
         for k in range(n_platforms):
             out[3 * n_platforms + k] += adoptions[i, k]
 

@@ -198,3 +198,19 @@ def test_uniforms_filled_on_several_threads_are_one_draw_and_the_stream_goes_on_
     rng = np.random.default_rng(5)
     np.testing.assert_array_equal(fill_uniforms(rng, np.empty(shape), threads), expected)
     np.testing.assert_array_equal(rng.random(10), whole.random(10))
+
+
+def test_mesa_agents_tallies_of_their_contacts_stay_true_every_day():
+    """Each agent's counts of contacts per platform and with fresh news, kept up to date by its contacts,
+    equal a count from scratch every day (news days, stale news, platform changes)."""
+    s = scenario({"experiment.steps": 24, "behaviour.buzz_days": 2})
+    model = sim.MessengerModel(s, rng=4)
+    g = model.graph
+    for day in range(1, 25):
+        model.step()
+        state = model.user_state()
+        counts = np.stack([a.counts for a in model.users])
+        np.testing.assert_array_equal(counts, g.neighbour_counts(state.active))
+        fresh = (day - state.heard < 2)[:, None]
+        np.testing.assert_array_equal([a.fresh for a in model.users], g.neighbour_counts(fresh)[:, 0])
+        assert all(a.active.tolist() == row.tolist() for a, row in zip(model.users, state.active, strict=True))

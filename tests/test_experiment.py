@@ -18,6 +18,7 @@ from conftest import ROOT
 from sim.cli import main
 from sim.config import ConfigError
 from sim.experiment import expand, iter_results, load_experiment, make_executor
+from sim.progress import RunBars, RunProgress
 from sim.store import ResultsError, ResultsStore, load_results
 
 EXPERIMENT = """
@@ -236,6 +237,44 @@ def test_serial_results_come_one_run_at_a_time(tmp_path, monkeypatch):
     assert calls == [first.run_id]
     assert [r.run_id for r in results] == [s.run_id for s in specs[1:]]
     assert len(calls) == len(specs)
+
+
+def _progress_of_each_run(messages: list[RunProgress]) -> dict[str, list[tuple[str, int, int]]]:
+    out: dict[str, list[tuple[str, int, int]]] = {}
+    for m in messages:
+        out.setdefault(m.run_id, []).append((m.stage, m.done, m.total))
+    return out
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_each_run_reports_its_network_then_its_days_then_its_end(tmp_path, workers):
+    specs = expand(load_experiment(write(tmp_path)))
+    messages: list[RunProgress] = []
+    executor, _ = make_executor(workers=workers)
+    try:
+        results = list(iter_results(executor, specs, messages.append))
+    finally:
+        executor.shutdown()
+    assert len(results) == len(specs)
+    runs = _progress_of_each_run(messages)
+    assert sorted(runs) == sorted(s.run_id for s in specs)
+    for stages in runs.values():
+        assert stages[0] == ("graph", 0, 0) and stages[1] == ("days", 0, 25) and stages[-1] == ("end", 0, 0)
+        days = [done for stage, done, _ in stages if stage == "days"]
+        assert days == sorted(days) and days[-1] == 25
+        if workers == 1:
+            assert days == list(range(26))  # in-process: every day; from workers: throttled
+
+
+def test_run_bars_appear_only_for_runs_that_last(capsys):
+    bars = RunBars(delay=3600)
+    bars(RunProgress("r0", "graph"))
+    bars(RunProgress("r0", "days", 0, 10))
+    bars(RunProgress("r0", "days", 5, 10))
+    assert bars._bars["r0"][0].n == 5 and bars._bars["r0"][0].total == 10
+    bars(RunProgress("r0", "end"))
+    assert not bars._bars
+    assert "r0" not in capsys.readouterr().err  # a delay not reached: nothing was drawn
 
 
 def _results_via(executor_args: dict, path: Path, out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:

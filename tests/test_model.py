@@ -12,7 +12,7 @@ import pytest
 from conftest import ROOT, small_scenario
 
 import sim
-from sim import metrics
+from sim import metrics, population
 from sim.metrics import weekly_ratio
 
 KOREA = ROOT / "experiments" / "korea_2014.toml"
@@ -172,3 +172,31 @@ def test_golden_run_matches_the_stored_outcomes():
     assert got.keys() == expected.keys()
     for key, value in expected.items():
         assert got[key] == pytest.approx(value, rel=1e-12, abs=1e-12, nan_ok=True), key
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_base_users_are_the_top_of_the_gap_with_ties_to_the_lower_index(seed):
+    """The linear-time selection gives the set a stable sort by descending gap would (ties included)."""
+    rng = np.random.default_rng(seed)
+    values = rng.integers(0, 6, 500).astype(float)  # many ties
+    values[rng.integers(0, 500, 20)] = -0.0          # and signed zeros
+    for count in (1, 37, 250, 499, 500, 600):
+        got = np.sort(population._largest(values, count))
+        want = np.sort(np.argsort(-values, kind="stable")[:count])
+        np.testing.assert_array_equal(got, want)
+
+
+def test_best_rival_is_the_first_of_the_highest_gaps_among_those_allowed():
+    gaps = {1: np.array([0.2, 0.5, 0.5, 0.1]), 2: np.array([0.3, 0.5, 0.4, 0.1])}
+    users = np.arange(4)
+    np.testing.assert_array_equal(population._best(gaps, users), [2, 1, 1, 1])
+    allowed = np.array([[1, 1, 0], [1, 0, 1], [1, 1, 1], [0, 0, 1]], dtype=bool)
+    np.testing.assert_array_equal(population._best(gaps, users, allowed), [1, 2, 1, 2])
+
+
+def test_platform_use_packs_into_bit_sets_and_back():
+    active = np.random.default_rng(0).random((50, 11)) < 0.4
+    bits = population.pack(active)
+    assert bits.dtype == np.uint16 and population.pack(active[:, :8]).dtype == np.uint8
+    np.testing.assert_array_equal(population.unpack(bits, 11), active)
+    assert int(bits[0]) == sum(1 << k for k in np.flatnonzero(active[0]))
