@@ -1,9 +1,12 @@
 """The array engine on the 2014 scenario at population scale: graph build, set-up, seconds per day, wall time
-and peak memory for each size (not a test: prints a table; docs/PERFORMANCE.md quotes it).
+and peak memory for each size, and each day against the memory-bandwidth bound (not a test: prints a table;
+docs/PERFORMANCE.md quotes it).
 
-Each size runs in a subprocess of its own so that its peak RSS (``ru_maxrss``) is its own::
+The bound is what a day must at least stream through memory, :data:`BYTES_PER_USER` (docs/PERFORMANCE.md,
+"How close to the memory-bandwidth bound") times N, at the copy bandwidth measured at the start of this
+run. Each size runs in a subprocess of its own so that its peak memory is its own::
 
-    python benchmarks/scale.py                          # N = 1e5, 1e6, 1e7, 3.5e7, all 122 days (~30 min)
+    python benchmarks/scale.py                          # N = 1e5, 1e6, 1e7, 3.5e7, all 122 days (~6 min)
     python benchmarks/scale.py --sizes 1e5 1e6 --steps 30
     python benchmarks/scale.py --threads 1              # one core (default: SIM_THREADS or all cores)
     python benchmarks/scale.py --sizes 1e6 --degrees 6 12 24 48 --steps 20   # cost against edges
@@ -29,12 +32,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import sim  # noqa: E402
-from sim.engine import ArrayModel  # noqa: E402
+from sim.engine import ArrayModel, default_threads  # noqa: E402
 from sim.network import build_graph  # noqa: E402
 from sim.world import streams  # noqa: E402
 
 CONFIG = ROOT / "experiments" / "korea_2014_full.toml"
 SEED = 1
+#: Bytes a day must stream per user with 3 platforms (docs/PERFORMANCE.md): uniforms, word of mouth,
+#: forgetting, decisions and the day's record, each phase's inputs read and outputs written once.
+BYTES_PER_USER = 216
 
 
 def cpu_s() -> float:
@@ -67,6 +73,8 @@ def copy_bandwidth_gb_s(gib: float = 1.0) -> float:
 
 def run_one(n: int, degree: float | None, steps: int | None, threads: int | None) -> dict[str, float]:
     """Build and run one size in this process; return its measurements."""
+    warm = sim.load_config(CONFIG, {"population.n": 2000, "experiment.steps": 5})
+    ArrayModel(warm, rng=SEED, threads=threads or default_threads(n)).run()  # kernels loaded before timing
     start = time.perf_counter()
     s = sim.load_config(CONFIG, {"population.n": n} | ({"network.mean_degree": degree} if degree else {}))
     days = s.experiment.steps if steps is None else steps
@@ -78,7 +86,7 @@ def run_one(n: int, degree: float | None, steps: int | None, threads: int | None
     model = ArrayModel(s, rng=SEED, graph=graph, threads=threads)
     setup_s = time.perf_counter() - t
     t = time.perf_counter()
-    graph.neighbour_counts(model.active)  # one full count of contacts per platform, over every edge
+    model.counter._count_all(model.counter.codes)  # one full count of contacts per flag, over every edge
     count_s = time.perf_counter() - t
     per_day = []
     for _ in range(days):
@@ -106,21 +114,26 @@ def main() -> None:
     if args.one:
         print(json.dumps(run_one(int(args.one[0]), args.one[1], args.steps, args.threads)))
         return
-    print(f"memory bandwidth (numpy copy, read + write): {copy_bandwidth_gb_s():.1f} GB/s\n")
+    bandwidth = copy_bandwidth_gb_s()
+    print(f"memory bandwidth (numpy copy, read + write): {bandwidth:.1f} GB/s; bound = {BYTES_PER_USER} B per "
+          "user and day at that bandwidth\n")
     print("| N | mean degree | edges | max degree | threads | graph build s | graph peak GB | set-up s | "
-          "full count s | days | s/day mean (median, max) | wall s | CPU s | peak RSS GB | peak Telegram |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "full count s | days | s/day mean (median, max) | bound s/day | mean / bound | wall s | CPU s | "
+          "peak RSS GB | peak Telegram |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n, degree in itertools.product(args.sizes, args.degrees):
         cmd = [sys.executable, __file__, "--one", str(n), str(degree)]
         cmd += ["--steps", str(args.steps)] if args.steps is not None else []
         cmd += ["--threads", str(args.threads)] if args.threads is not None else []
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
         r = json.loads(out.strip().splitlines()[-1])
+        bound = BYTES_PER_USER * r["n"] / (bandwidth * 1e9)
         cells = [f"{r['n']:,}", f"{r['mean_degree']:g}", f"{r['edges']:,}", f"{r['max_degree']:,}",
                  str(r["threads"]), f"{r['graph_s']:.1f}", f"{r['graph_rss_gb']:.2f}", f"{r['setup_s']:.1f}",
                  f"{r['count_s']:.2f}", str(r["days"]),
-                 f"{r['day_mean_s']:.3f} ({r['day_median_s']:.3f}, {r['day_max_s']:.3f})",
-                 f"{r['wall_s']:.0f}", f"{r['cpu_s']:.0f}", f"{r['peak_rss_gb']:.2f}", f"{r['peak_telegram']:.4f}"]
+                 f"{r['day_mean_s']:.4f} ({r['day_median_s']:.4f}, {r['day_max_s']:.3f})", f"{bound:.4f}",
+                 f"{r['day_mean_s'] / bound:.1f}", f"{r['wall_s']:.0f}", f"{r['cpu_s']:.0f}",
+                 f"{r['peak_rss_gb']:.2f}", f"{r['peak_telegram']:.4f}"]
         print("| " + " | ".join(cells) + " |", flush=True)
 
 

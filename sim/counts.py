@@ -82,35 +82,62 @@ def _count_complete(codes, lut, words):
             words[w, i] = total - lut[w, codes[i]]
 
 
-def _changed(old, new, degree):
-    """Users whose code changed, and how many entries their rows hold."""
+def _tally_changes(lo, hi, old, new, degree, tallies, j):
+    """Into ``tallies[j]``: how many of users ``lo .. hi-1`` changed code, and how many entries their rows
+    hold."""
     n_changed, entries = 0, 0
-    for i in range(len(new)):
+    for i in range(lo, hi):
         if new[i] != old[i]:
             n_changed += 1
             entries += degree[i]
-    users = np.empty(n_changed, dtype=np.int64)
-    n_changed = 0
-    for i in range(len(new)):
+    tallies[j, 0], tallies[j, 1] = n_changed, entries
+
+
+def _list_changes(lo, hi, old, new, users, at):
+    """The changed users of ``lo .. hi-1`` into ``users`` from position ``at`` on."""
+    for i in range(lo, hi):
         if new[i] != old[i]:
-            users[n_changed] = i
-            n_changed += 1
-    return users, entries
+            users[at] = i
+            at += 1
 
 
-def _add_changes(users, old, new, indptr, indices, lut, words):
+def _tally_all_changes(bounds, old, new, degree, tallies):
+    for j in prange(len(bounds) - 1):
+        _tally_changes(bounds[j], bounds[j + 1], old, new, degree, tallies, j)
+
+
+def _list_all_changes(bounds, old, new, starts, users):
+    for j in prange(len(bounds) - 1):
+        _list_changes(bounds[j], bounds[j + 1], old, new, users, starts[j])
+
+
+def _add_changes(users, old, new, indptr, indices, lut, words, lo, hi):
+    """Add to the contacts of ``users`` in rows ``lo .. hi-1`` the difference the users' new codes make."""
     for j in users:
         for w in range(words.shape[0]):
             delta = lut[w, new[j]] - lut[w, old[j]]  # modulo 2^64
             for e in range(indptr[j], indptr[j + 1]):
-                words[w, indices[e]] += delta
+                c = indices[e]
+                if lo <= c < hi:
+                    words[w, c] += delta
+
+
+def _add_all_changes(parts, users, old, new, indptr, indices, lut, words):
+    """:func:`_add_changes` with each thread updating the contacts in one part of the users (no two threads
+    write the same word)."""
+    for j in prange(len(parts) - 1):
+        _add_changes(users, old, new, indptr, indices, lut, words, parts[j], parts[j + 1])
 
 
 _count_rows = jit(_count_rows)
 _count_blocks = jit(_count_blocks, parallel=True)
 _count_complete = jit(_count_complete)
-_changed = jit(_changed, allocates=True)
+_tally_changes = jit(_tally_changes)
+_list_changes = jit(_list_changes)
+_tally_all_changes = jit(_tally_all_changes, parallel=True)
+_list_all_changes = jit(_list_all_changes, parallel=True)
 _add_changes = jit(_add_changes)
+_add_all_changes = jit(_add_all_changes, parallel=True)
 contact_count = jit(contact_count, inline=True)
 
 
@@ -145,6 +172,7 @@ class ContactCounts:
         self.codes: np.ndarray | None = None
         self.threads = threads
         self._bounds = None if complete else row_blocks(indptr, COUNT_BLOCK_ENTRIES)
+        self._user_blocks = np.append(np.arange(0, self.n, 1 << 16, dtype=np.int64), np.int64(self.n))
 
     @property
     def degree(self) -> np.ndarray:
@@ -166,12 +194,35 @@ class ContactCounts:
         elif self.codes is None:
             self._count_all(codes)
         else:
-            users, entries = _changed(self.codes, codes, self.degree)
+            users, entries = self._changes(codes)
             if entries > INCREMENTAL_MAX_SHARE * len(self.indices):
                 self._count_all(codes)
+            elif self.threads > 1:
+                set_threads(self.threads)
+                parts = np.linspace(0, self.n, self.threads + 1).astype(np.int64)
+                _add_all_changes(parts, users, self.codes, codes, self.indptr, self.indices, self.lut, words)
             else:
-                _add_changes(users, self.codes, codes, self.indptr, self.indices, self.lut, words)
+                _add_changes(users, self.codes, codes, self.indptr, self.indices, self.lut, words, 0, self.n)
         self.codes = codes
+
+    def _changes(self, codes: np.ndarray) -> tuple[np.ndarray, int]:
+        """The users whose code differs from the last update's (int64, ascending), and the number of entries
+        their rows hold."""
+        if self.threads > 1:
+            set_threads(self.threads)
+            bounds = self._user_blocks
+            tallies = np.empty((len(bounds) - 1, 2), dtype=np.int64)
+            _tally_all_changes(bounds, self.codes, codes, self.degree, tallies)
+            starts = np.zeros(len(bounds), dtype=np.int64)
+            np.cumsum(tallies[:, 0], out=starts[1:])
+            users = np.empty(starts[-1], dtype=np.int64)
+            _list_all_changes(bounds, self.codes, codes, starts[:-1], users)
+            return users, int(tallies[:, 1].sum())
+        tallies = np.empty((1, 2), dtype=np.int64)
+        _tally_changes(0, self.n, self.codes, codes, self.degree, tallies, 0)
+        users = np.empty(tallies[0, 0], dtype=np.int64)
+        _list_changes(0, self.n, self.codes, codes, users, 0)
+        return users, int(tallies[0, 1])
 
     def _count_all(self, codes: np.ndarray) -> None:
         if self.threads > 1:

@@ -1,0 +1,78 @@
+"""A 20,000-user, 122-day run of the 2014 scenario (what calibration repeats), with this code and with the
+code before the compiled kernels, side by side in one run (not a test: prints a table; docs/PERFORMANCE.md
+quotes it).
+
+The reference code is checked out from git (:data:`REFERENCE`, the last commit before the compiled kernels)
+into a temporary worktree; each version runs in child processes of its own, alternating, ``--repeats``
+times. A run is timed from the loaded config to its time series (network built, all days run); the script
+also checks that both versions give the same numbers::
+
+    python benchmarks/small_runs.py              # ~1 min
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+#: The last commit before the compiled kernels (numpy-vectorised rules).
+REFERENCE = "e316ebe"
+
+RUN = """
+import hashlib, json, time, sim
+s = sim.load_config("experiments/korea_2014.toml")
+sim.simulate(sim.load_config("experiments/korea_2014.toml", {"population.n": 500, "experiment.steps": 3}), 1)
+times = []
+for seed in (1, 2):
+    t = time.perf_counter()
+    ts = sim.simulate(s, seed)
+    times.append(time.perf_counter() - t)
+print(json.dumps({"seconds": min(times), "n": s.population.n, "steps": s.experiment.steps,
+                  "digest": hashlib.sha256(ts.to_csv().encode()).hexdigest()}))
+"""
+
+
+def timed(code_dir: Path) -> dict:
+    """One child process on the code in ``code_dir``: the faster of two runs (seeds 1, 2), after a warm-up."""
+    out = subprocess.run([sys.executable, "-c", RUN], cwd=code_dir, env={**os.environ, "PYTHONPATH": str(code_dir)},
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeats", type=int, default=3, help="child processes per version, alternating")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        old_dir = Path(tmp) / "reference"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(old_dir), REFERENCE],
+                       check=True, capture_output=True)
+        try:
+            runs: dict[str, list[dict]] = {"now": [], "reference": []}
+            for _ in range(args.repeats):
+                runs["now"].append(timed(ROOT))
+                runs["reference"].append(timed(old_dir))
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old_dir)], check=True)
+    now = statistics.median(r["seconds"] for r in runs["now"])
+    ref = statistics.median(r["seconds"] for r in runs["reference"])
+    same = runs["now"][0]["digest"] == runs["reference"][0]["digest"]
+    r = runs["now"][0]
+    print(f"### A {r['n']:,}-user, {r['steps']}-day run of experiments/korea_2014.toml (network build included; "
+          f"median of {args.repeats} processes)\n")
+    print("| code | s per run |")
+    print("|---|---|")
+    print(f"| before the compiled kernels ({REFERENCE}) | {ref:.3f} |")
+    print(f"| now | {now:.3f} |")
+    print(f"\nspeed-up: **{ref / now:.1f}x**; same time series: {'yes' if same else 'NO'}")
+
+
+if __name__ == "__main__":
+    main()
