@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from sim import make_model, metrics
-from sim.config import ConfigError, Scenario, apply_overrides, build_scenario, read_toml
+from sim.config import ConfigError, Scenario, apply_overrides, build_scenario, flatten, read_toml
 from sim.progress import QueueReport, Report, RunProgress
 
 __all__ = ["Experiment", "RunResult", "RunSpec", "SerialExecutor", "Sweep", "expand", "load_experiment",
@@ -122,20 +122,6 @@ class Experiment:
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested override tables to dotted keys, down to the leaves; ``events.<id>`` tables stay whole (a new
-    event is given as one table)."""
-    out: dict[str, Any] = {}
-    for key, value in table.items():
-        dotted = f"{prefix}{key}"
-        is_event = dotted.startswith("events.") and dotted.count(".") == 1
-        if isinstance(value, Mapping) and not is_event:
-            out |= _flatten(value, f"{dotted}.")
-        else:
-            out[dotted] = value
-    return out
-
-
 def _parse_sweep(raw: Any, where: str, base_data: dict[str, Any]) -> Sweep:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"key 'sweep' in {where}: expected a table of dotted keys")
@@ -186,7 +172,7 @@ def load_experiment(path: str | Path, overrides: Mapping[str, Any] | None = None
     for name, table in scen_raw.items():
         if not isinstance(table, Mapping):
             raise ConfigError(f"key 'scenarios.{name}' in {where}: expected a table of overrides")
-        flat = _flatten(table)
+        flat = flatten(table)
         label = f"{where} [scenarios.{name}]"
         build_scenario(apply_overrides(data, flat, label), label, base_dir=path.parent)
         scenarios[name] = flat

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.config import NETWORK_KINDS, ConfigError, EventSpec, Scenario, load_config, read_toml
+from sim.config import NETWORK_KINDS, ConfigError, EventSpec, Scenario, flatten, load_config, read_toml
 from sim.model import MessengerModel
 from sim.viz.layout import layout_for
 
@@ -96,22 +96,10 @@ class ScenarioChoice:
         table = read_toml(self.path).get("scenarios", {})
         if self.scenario not in table:
             raise ConfigError(f"{self.path}: no [scenarios.{self.scenario}] (has: {', '.join(table) or 'none'})")
-        return _flatten(table[self.scenario])
+        return flatten(table[self.scenario])
 
     def load(self, overrides: dict[str, Any] | None = None) -> Scenario:
         return load_config(self.path, {**self.overrides(), **(overrides or {})})
-
-
-def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested override tables to dotted keys; an ``events.<id>`` table stays whole (it may add an event)."""
-    out: dict[str, Any] = {}
-    for key, value in table.items():
-        dotted = f"{prefix}{key}"
-        if isinstance(value, dict) and not (dotted.startswith("events.") and dotted.count(".") == 1):
-            out |= _flatten(value, f"{dotted}.")
-        else:
-            out[dotted] = value
-    return out
 
 
 def parse_choice(value: str | Path) -> ScenarioChoice:

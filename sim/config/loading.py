@@ -1,0 +1,123 @@
+"""Reading configs: TOML files (with ``extends``) into raw data, and dotted-key overrides on raw data."""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from sim.config.schema import ConfigError, Scenario
+from sim.config.validation import build_scenario, did_you_mean, event_id
+
+__all__ = ["apply_overrides", "flatten", "load_config", "read_toml"]
+
+
+def read_toml(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Read a TOML file, resolving ``extends`` (relative to the file) into one merged dict."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    resolved = path.resolve()
+    if resolved in _seen:
+        chain = " -> ".join(str(p) for p in (*_seen, resolved))
+        raise ConfigError(f"circular 'extends' in {path}: {chain}")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    base = data.pop("extends", None)
+    if base is None:
+        return data
+    if not isinstance(base, str):
+        raise ConfigError(f"key 'extends' in {path}: expected a file name (string), got {base!r}")
+    parent = read_toml(path.parent / base, (*_seen, resolved))
+    return _merge(parent, data)
+
+
+def _merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep-merge ``top`` into a copy of ``base``: tables merge, everything else (arrays too) is replaced."""
+    out = copy.deepcopy(base)
+    for key, value in top.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any] | None, where: str) -> dict[str, Any]:
+    """Apply dotted-key overrides to raw config data (returns a new dict).
+
+    ``section.key = value`` sets a key (a table value merges); ``events.<id>.<key>`` changes one event;
+    ``events.<new id> = {day = ..., kind = ...}`` adds one. ``where`` names the source in error messages.
+    """
+    out = copy.deepcopy(data)
+    for dotted, value in (overrides or {}).items():
+        parts = str(dotted).split(".")
+        if parts[0] == "events" and len(parts) >= 2:
+            _override_event(out, parts[1:], value, dotted, where)
+            continue
+        node = out
+        for i, part in enumerate(parts[:-1]):
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ConfigError(f"override '{dotted}' in {where}: '{'.'.join(parts[:i + 1])}' is not a table")
+            node = child
+        last = parts[-1]
+        if isinstance(value, Mapping) and isinstance(node.get(last), dict):
+            node[last] = _merge(node[last], value)
+        else:
+            node[last] = copy.deepcopy(value)
+    return out
+
+
+def _override_event(data: dict[str, Any], parts: list[str], value: Any, dotted: str, where: str) -> None:
+    events = data.setdefault("events", [])
+    ids = [event_id(e, i, events) for i, e in enumerate(events)]
+    eid = parts[0]
+    if eid not in ids:
+        if len(parts) == 1 and isinstance(value, Mapping):
+            events.append({"id": eid, **value})
+            return
+        hint = did_you_mean(eid, ids)
+        raise ConfigError(f"override '{dotted}' in {where}: no event with id '{eid}'{hint} "
+                          f"(events: {', '.join(ids) or 'none'}); to add one give a table with day and kind")
+    target = events[ids.index(eid)]
+    if len(parts) == 1:
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"override '{dotted}' in {where}: expected a table of event keys")
+        target.update(copy.deepcopy(dict(value)))
+    elif len(parts) == 2:
+        target[parts[1]] = copy.deepcopy(value)
+    else:
+        raise ConfigError(f"override '{dotted}' in {where}: expected events.<id> or events.<id>.<key>")
+
+
+
+def flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested override tables to dotted keys, down to the leaves; ``events.<id>`` tables stay whole (a new
+    event is given as one table)."""
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        dotted = f"{prefix}{key}"
+        is_event = dotted.startswith("events.") and dotted.count(".") == 1
+        if isinstance(value, Mapping) and not is_event:
+            out |= flatten(value, f"{dotted}.")
+        else:
+            out[dotted] = value
+    return out
+
+
+def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
+    """Load a scenario from a TOML file, resolving ``extends`` and applying dotted-key ``overrides``.
+
+    >>> s = load_config("experiments/korea_2014.toml", {"population.n": 2000})  # doctest: +SKIP
+    """
+    path = Path(path)
+    data = read_toml(path)
+    where = str(path)
+    if overrides:
+        data = apply_overrides(data, overrides, f"overrides to {path}")
+    return build_scenario(data, where, base_dir=path.parent)

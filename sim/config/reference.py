@@ -1,0 +1,87 @@
+"""The key reference of docs/CONFIG.md, generated from the schema's field metadata (a test keeps the two in
+sync)."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from typing import Any
+
+from sim.config.schema import (
+    EVENT_KINDS,
+    SECTIONS,
+    Distribution,
+    EventSpec,
+    PlatformSpec,
+    Segment,
+    plain,
+)
+
+__all__ = ["config_reference"]
+
+
+def _fmt_default(f: dataclasses.Field) -> str:
+    if f.default is not dataclasses.MISSING:
+        value = f.default
+    elif f.default_factory is not dataclasses.MISSING:
+        value = f.default_factory()
+    else:
+        return "(required)"
+    if dataclasses.is_dataclass(value):
+        return "; ".join(f"{k}={v}" for k, v in plain(value).items() if k in _dist_keys(value))
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, tuple):
+        return "[]"
+    return repr(value)
+
+
+def _dist_keys(value: Any) -> tuple[str, ...]:
+    if isinstance(value, Distribution):
+        return {"beta": ("dist", "a", "b"), "normal": ("dist", "mean", "sd", "low", "high"),
+                "uniform": ("dist", "low", "high"), "fixed": ("dist", "value")}[value.dist]
+    return tuple(f.name for f in dataclasses.fields(value) if not dataclasses.is_dataclass(getattr(value, f.name)))
+
+
+def _fmt_range(f: dataclasses.Field) -> str:
+    lo, hi, choices = f.metadata.get("lo"), f.metadata.get("hi"), f.metadata.get("choices")
+    if choices:
+        return " \\| ".join(f"`{c}`" for c in choices)
+    if lo is not None and hi is not None:
+        return f"[{lo}, {hi}]"
+    if lo is not None:
+        return f">= {lo}"
+    return ""
+
+
+def _table(cls: type, prefix: str) -> list[str]:
+    hints = typing.get_type_hints(cls)
+    rows = ["| key | type | default | range | meaning |", "|---|---|---|---|---|"]
+    for f in dataclasses.fields(cls):
+        if cls is PlatformSpec and f.name == "name":
+            continue
+        tp = hints[f.name]
+        tname = ("table" if dataclasses.is_dataclass(tp) else
+                 "array of int" if typing.get_origin(tp) is tuple else tp.__name__)
+        rows.append(f"| `{prefix}{f.name}` | {tname} | {_fmt_default(f)} | {_fmt_range(f)} | "
+                    f"{f.metadata.get('doc', '')} |")
+    return rows
+
+
+def config_reference() -> str:
+    """The key reference of docs/CONFIG.md, generated from the schema (a test keeps the two in sync)."""
+    out: list[str] = []
+    for name, cls in SECTIONS.items():
+        out += [f"### `[{name}]`", "", (cls.__doc__ or "").strip(), "", *_table(cls, ""), ""]
+    out += ["### Distributions (`population.concern`, `.attention`, `.inertia`, `.threshold`, "
+            "`population.engaged.concern`, `.attention`)", "", (Distribution.__doc__ or "").strip(), "",
+            *_table(Distribution, ""), ""]
+    out += ["### `[population.engaged]`", "", (Segment.__doc__ or "").strip(), "", *_table(Segment, ""), ""]
+    out += ["### `[platforms.<name>]`", "", (PlatformSpec.__doc__ or "").strip(), "",
+            *_table(PlatformSpec, ""), ""]
+    out += ["### `[[events]]`", "", (EventSpec.__doc__ or "").strip(), "", *_table(EventSpec, ""), "",
+            "| kind | parameters |", "|---|---|"]
+    out += [f"| `{k}` | {', '.join(f'`{p}`' for p in v)} |" for k, v in EVENT_KINDS.items()]
+    return "\n".join(out) + "\n"

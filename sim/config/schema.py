@@ -1,0 +1,254 @@
+"""The configuration schema: frozen dataclasses for a scenario, with each key's documentation and valid range
+in its field metadata (read by the validator, :mod:`sim.config.validation`, and by the reference of
+docs/CONFIG.md, :mod:`sim.config.reference`).
+
+``sim.config.Scenario`` is the resolved configuration of one run. It is not Mesa's ``Model.scenario``
+(Mesa's own object for scenario parameters, empty in our models): a model keeps ours as ``model.config``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["EVENT_KINDS", "MAX_PLATFORMS", "NETWORK_KINDS", "SECTIONS", "TOP_KEYS", "Behaviour", "ConfigError",
+           "Distribution", "EventSpec", "ExperimentSettings", "Network", "PlatformSpec", "Population", "Scenario",
+           "Segment", "param", "plain"]
+
+
+class ConfigError(ValueError):
+    """A configuration problem, with the file and key it concerns in the message."""
+
+
+def param(default: Any, doc: str, *, lo: float | None = None, hi: float | None = None,
+          choices: tuple[str, ...] | None = None, factory: Any = None) -> Any:
+    """A dataclass field with its documentation and valid range (read by the validator and the docs)."""
+    meta = {"doc": doc, "lo": lo, "hi": hi, "choices": choices}
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The schema
+# ---------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Distribution:
+    """A scalar trait distribution. ``beta`` uses a, b; ``normal`` mean, sd; ``uniform`` low, high; ``fixed``
+    value. Draws are clipped to [low, high] (the trait's natural range)."""
+
+    dist: str = param("beta", "distribution family", choices=("beta", "normal", "uniform", "fixed"))
+    a: float = param(2.0, "beta shape a", lo=1e-9)
+    b: float = param(2.0, "beta shape b", lo=1e-9)
+    mean: float = param(0.5, "normal mean")
+    sd: float = param(0.1, "normal standard deviation", lo=0.0)
+    low: float = param(0.0, "lower bound (uniform support; clip for normal)")
+    high: float = param(1.0, "upper bound (uniform support; clip for normal)")
+    value: float = param(0.5, "the value of a `fixed` distribution")
+
+    def __post_init__(self) -> None:
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low}) must not exceed high ({self.high})")
+
+    @property
+    def expected(self) -> float:
+        """The distribution's mean before clipping (for documentation and quick checks)."""
+        return {"beta": self.a / (self.a + self.b), "normal": self.mean,
+                "uniform": (self.low + self.high) / 2, "fixed": self.value}[self.dist]
+
+
+@dataclass(frozen=True)
+class ExperimentSettings:
+    """What to run: name, seed, length, engine."""
+
+    name: str = param("scenario", "name of the experiment (used for the results folder)")
+    description: str = param("", "what question the experiment answers")
+    seed: int = param(0, "root seed; every run's seed is spawned from it", lo=0)
+    replications: int = param(1, "runs per scenario (and sweep point), with spawned seeds", lo=1)
+    steps: int = param(122, "days simulated after day 0", lo=1)
+    engine: str = param("mesa", "simulation engine", choices=("mesa", "array"))
+    start_date: str = param("", "calendar date of day 0 (ISO, e.g. 2014-09-01); empty for none")
+    output: str = param("results", "folder under which results folders are written")
+    snapshot_days: tuple[int, ...] = param((), "days on which to save each user's primary platform "
+                                               "(network snapshots; small N only)", factory=tuple)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """The engaged segment (activists, journalists, lawmakers): more concerned, more attentive."""
+
+    share: float = param(0.0, "fraction of users in the engaged segment", lo=0.0, hi=1.0)
+    concern: Distribution = param(None, "privacy concern c of engaged users",
+                                  factory=lambda: Distribution("beta", a=5.0, b=2.0))
+    attention: Distribution = param(None, "attention a (chance to hear news directly) of engaged users",
+                                    factory=lambda: Distribution("beta", a=5.0, b=2.0))
+
+
+@dataclass(frozen=True)
+class Population:
+    """Users and their traits."""
+
+    n: int = param(1000, "number of simulated users (agents)", lo=2)
+    scale_to: int = param(0, "real users the run stands for (0: same as n); scales counts in summaries", lo=0)
+    concern: Distribution = param(None, "privacy concern c in [0, 1] of ordinary users",
+                                  factory=lambda: Distribution("beta", a=2.0, b=5.0))
+    attention: Distribution = param(None, "attention a in [0, 1] of ordinary users",
+                                    factory=lambda: Distribution("beta", a=2.0, b=3.0))
+    inertia: Distribution = param(None, "switching cost kappa >= 0",
+                                  factory=lambda: Distribution("normal", mean=0.4, sd=0.08, low=0.0, high=10.0))
+    threshold: Distribution = param(None, "adoption threshold phi (rule `threshold` only)",
+                                    factory=lambda: Distribution("uniform", low=0.0, high=0.5))
+    taste_sd: float = param(0.06, "sd of the persistent personal taste e_k for each platform", lo=0.0)
+    seed_adopters: int = param(0, "users placed on the first rival at day 0 besides initial_share", lo=0)
+    engaged: Segment = param(None, "the engaged segment", factory=Segment)
+
+
+#: Most platforms a scenario may have (neighbour counts pack fresh news plus one flag per platform in 16 bits).
+MAX_PLATFORMS = 15
+
+NETWORK_KINDS = ("powerlaw_cluster", "watts_strogatz", "barabasi_albert", "sbm", "erdos_renyi",
+                 "complete", "chung_lu", "file")
+
+
+@dataclass(frozen=True)
+class Network:
+    """The social graph."""
+
+    kind: str = param("powerlaw_cluster", "graph generator, or `file`", choices=NETWORK_KINDS)
+    mean_degree: float = param(10.0, "mean number of contacts (generators)", lo=0.0)
+    rewire_prob: float = param(0.1, "Watts-Strogatz rewiring probability", lo=0.0, hi=1.0)
+    triangle_prob: float = param(0.5, "Holme-Kim probability of closing a triangle", lo=0.0, hi=1.0)
+    exponent: float = param(2.5, "chung_lu: power-law exponent gamma of the expected degrees", lo=2.01)
+    engaged_inside: float = param(0.5, "sbm, chung_lu: fraction of an engaged user's ties inside the engaged "
+                                       "community", lo=0.0, hi=1.0)
+    file: str = param("", "graph file (edge list, .graphml, .gml) for kind = `file`, relative to the config")
+
+
+@dataclass(frozen=True)
+class PlatformSpec:
+    """A messenger. Exactly one platform is the incumbent; a scenario has 2 to 15 platforms."""
+
+    name: str = param("", "platform name (the table's key)")
+    incumbent: bool = param(False, "the dominant messenger (exactly one)")
+    domestic: bool = param(False, "within reach of domestic warrants")
+    exposure: float = param(0.1, "how much of a user's talk the state can obtain from it", lo=0.0, hi=1.0)
+    appeal: float = param(0.0, "features, language, habits (utility units)")
+    initial_share: float = param(0.0, "fraction of users active on it at day 0", lo=0.0, hi=1.0)
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """Decision rule and its parameters (docs/MODEL.md, section Submodels)."""
+
+    rule: str = param("ppm", "decision rule", choices=("ppm", "threshold", "bass"))
+    b_net: float = param(1.0, "weight of the share of contacts on a platform in its use value V_k "
+                              "(incumbent lock-in)", lo=0.0)
+    b_pull: float = param(0.2, "weight of a rival's share of contacts in the switching index X_k", lo=0.0)
+    b_appeal: float = param(1.0, "weight of a platform's appeal", lo=0.0)
+    b_priv: float = param(1.0, "weight of perceived risk c*R_k in the use value V_k", lo=0.0)
+    b_push: float = param(1.0, "weight of the risk relief c*(R_p - R_k) in X_k (held at 1 when fitting: "
+                               "only ratios are identified)", lo=0.0)
+    lam: float = param(0.15, "daily rate of acting on a wish to adopt (or return)", lo=0.0, hi=1.0)
+    lam_drop: float = param(0.1, "daily rate of dropping a rival below the keep level", lo=0.0, hi=1.0)
+    lam_exit: float = param(0.05, "daily rate of leaving the incumbent below exit_level", lo=0.0, hi=1.0)
+    tau: float = param(0.02, "logistic temperature of decisions (0: deterministic steps)", lo=0.0)
+    band: float = param(0.15, "hysteresis between adopting and dropping (>= 0)", lo=0.0)
+    exit_level: float = param(0.45, "use value of the incumbent below which users leave it")
+    habit: float = param(1.0, "bonus of the current primary when choosing the primary", lo=0.0)
+    mu: float = param(0.5, "word of mouth: alarm gain per unit share of contacts with fresh news",
+                      lo=0.0, hi=1.0)
+    buzz_days: int = param(3, "days that directly heard news stays fresh for word of mouth", lo=1)
+    delta: float = param(0.06, "daily forgetting rate of alarm toward its baseline", lo=0.0, hi=1.0)
+    r_base: float = param(0.05, "baseline alarm per unit concern (alarm rests at r_base * c)", lo=0.0, hi=1.0)
+    bass_p: float = param(0.01, "Bass innovation coefficient p (rule `bass`)", lo=0.0)
+    bass_q: float = param(0.3, "Bass imitation coefficient q (rule `bass`)", lo=0.0)
+
+
+EVENT_KINDS: dict[str, tuple[str, ...]] = {
+    # kind -> the parameters that kind takes (besides day, kind, id, enabled, note)
+    "announcement": ("reach", "intensity", "duration_days"),
+    "revelation": ("reach", "intensity", "duration_days"),
+    "retention_cut": ("reach", "credibility", "duration_days", "exposure_factor", "exposure_to"),
+    "encryption_promise": ("reach", "credibility", "duration_days"),
+    "encryption_launch": ("reach", "credibility", "duration_days", "exposure_factor", "exposure_to"),
+    "apology_refusal": ("reach", "credibility", "duration_days", "exposure_factor", "exposure_to"),
+    "clarification": ("reach", "credibility", "duration_days"),
+    "localisation": ("platform", "appeal_gain"),
+    "feature": ("platform", "appeal_gain"),
+    "outage": ("duration_days", "severity"),
+}
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """A dated event. Which parameters apply depends on the kind (docs/CONFIG.md, Events)."""
+
+    day: int = param(0, "day the event starts (day 0 is the initial state; events act from day 1)", lo=1)
+    kind: str = param("announcement", "what happens", choices=tuple(EVENT_KINDS))
+    id: str = param("", "unique name, used by overrides (`events.<id>.day`); default: the kind")
+    enabled: bool = param(True, "false removes the event (counterfactuals)")
+    note: str = param("", "free text: what happened, source")
+    reach: float = param(1.0, "chance that a fully attentive user hears the news (times attention a_i)",
+                         lo=0.0, hi=1.0)
+    intensity: float = param(0.5, "alarming news: r <- r + intensity * (1 - r) for hearers", lo=0.0, hi=1.0)
+    credibility: float = param(0.0, "calming news: r <- r * (1 - credibility) for hearers", lo=0.0, hi=1.0)
+    duration_days: int = param(1, "days of news coverage over which hearers are spread (outage: days "
+                                  "the incumbent is down)", lo=1)
+    exposure_factor: float = param(1.0, "multiply the incumbent's exposure by this", lo=0.0)
+    exposure_to: float = param(-1.0, "set the incumbent's exposure to this (-1: leave it)", lo=-1.0, hi=1.0)
+    platform: str = param("", "the rival concerned (default: the first rival)")
+    appeal_gain: float = param(0.0, "added to the rival's appeal")
+    severity: float = param(1.0, "outage: push toward rivals while the incumbent is down (utility units)",
+                            lo=0.0)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Everything one run needs. Build with :func:`load_config`."""
+
+    experiment: ExperimentSettings
+    population: Population
+    network: Network
+    platforms: tuple[PlatformSpec, ...]
+    behaviour: Behaviour
+    events: tuple[EventSpec, ...]
+    source: str = ""
+    base_dir: str = "."
+
+    @property
+    def platform_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.platforms)
+
+    @property
+    def incumbent(self) -> int:
+        """Index of the incumbent in :attr:`platforms`."""
+        return next(i for i, p in enumerate(self.platforms) if p.incumbent)
+
+    @property
+    def rivals(self) -> tuple[int, ...]:
+        return tuple(i for i, p in enumerate(self.platforms) if not p.incumbent)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved scenario as plain TOML-able data (platforms keyed by name, events as a list)."""
+        d = {f.name: plain(getattr(self, f.name)) for f in dataclasses.fields(self)
+             if f.name not in ("platforms", "events", "source", "base_dir")}
+        d["platforms"] = {p.name: {k: v for k, v in plain(p).items() if k != "name"} for p in self.platforms}
+        d["events"] = [plain(e) for e in self.events]
+        return d
+
+
+
+def plain(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj):
+        return {f.name: plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, tuple):
+        return [plain(x) for x in obj]
+    return obj
+
+
+
+SECTIONS: dict[str, type] = {"experiment": ExperimentSettings, "population": Population, "network": Network,
+                             "behaviour": Behaviour}
+TOP_KEYS = (*SECTIONS, "platforms", "events", "extends")
