@@ -171,7 +171,7 @@ def _block_graph(n: int, weights: np.ndarray, engaged_size: int, inside: float,
     s_e, s_r = len(tables[0]), len(tables[1])
     e_er = round((1.0 - inside) * s_e) if s_r else 0
     e_ee = round((s_e - e_er) / 2)
-    e_rr = max(0, round((s_r - e_er) / 2))
+    e_rr = round((s_r - e_er) / 2)
     pairs = ((0, 0), (0, 1), (1, 1))
     wanted = (e_ee, e_er, e_rr)
     drawn = [0, 0, 0]
@@ -215,14 +215,14 @@ def chung_lu(n: int, mean_degree: float, exponent: float, engaged_size: int, eng
 def erdos_renyi(n: int, mean_degree: float, rng: np.random.Generator) -> Graph:
     """Stand-in for ``erdos_renyi`` at large n: every user's expected degree is ``mean_degree`` and pairs
     are linked independently (Poisson degrees, as in G(n, p) for large n)."""
-    return _block_graph(n, np.full(n, min(mean_degree, n - 1.0)), 0, 0.0, rng)
+    return _block_graph(n, np.full(n, float(mean_degree)), 0, 0.0, rng)
 
 
 def sbm(n: int, mean_degree: float, engaged_size: int, engaged_inside: float,
         rng: np.random.Generator) -> Graph:
     """Stand-in for ``sbm`` at large n: two blocks as in the networkx builder (engaged users 0 .. m-1 with a
     fraction ``engaged_inside`` of their ties inside), Poisson degrees with mean ``mean_degree``."""
-    return _block_graph(n, np.full(n, min(mean_degree, n - 1.0)), engaged_size, engaged_inside, rng)
+    return _block_graph(n, np.full(n, float(mean_degree)), engaged_size, engaged_inside, rng)
 
 
 def watts_strogatz(n: int, half_degree: int, rewire_prob: float, rng: np.random.Generator) -> Graph:

@@ -17,8 +17,8 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from sim import blockmodel, largegraph
-from sim.config import ConfigError, Network, Scenario
+from sim import blockmodel, graphfile, largegraph
+from sim.config import Network, Scenario
 from sim.counts import ContactCounts
 
 __all__ = ["LARGE_GRAPH_NODES", "MAX_COMPLETE_GRAPH_NODES", "SocialGraph", "build_graph", "build_networkx",
@@ -107,21 +107,15 @@ def _first(n: int, m: int) -> np.ndarray:
     return engaged
 
 
-def _check_blocks(n: int, m: int) -> None:
-    if m < 2 or n - m < 2:
-        raise ConfigError("network kind 'sbm' needs population.engaged.share to leave at least 2 users in "
-                          f"each block (engaged: {m}, rest: {n - m})")
-
-
 def _sbm_blocks(net: Network, n: int, m: int) -> tuple[list[int], list[list[float]]]:
     """Two blocks, engaged (size m) and the rest, with mean degree ~``mean_degree`` for everyone and a
     fraction ``engaged_inside`` of each engaged user's ties inside the engaged block: sizes and
     probabilities."""
     d = net.mean_degree
-    _check_blocks(n, m)
-    p_in = min(1.0, d * net.engaged_inside / (m - 1))
-    p_out = min(1.0, d * (1 - net.engaged_inside) / (n - m))
-    p_rest = min(1.0, max(0.0, d - m * p_out) / (n - m - 1))
+    # The config's checks (sim.config.validation) keep each of these in [0, 1]: nothing is capped here.
+    p_in = d * net.engaged_inside / (m - 1)
+    p_out = d * (1 - net.engaged_inside) / (n - m)
+    p_rest = (d - m * p_out) / (n - m - 1)
     return [m, n - m], [[p_in, p_out], [p_out, p_rest]]
 
 
@@ -135,37 +129,10 @@ def _sbm(scenario: Scenario, rng: np.random.Generator) -> SocialGraph:
     return SocialGraph(n=n, indptr=indptr, indices=indices, engaged=_first(n, m))
 
 
-def _read_file(net: Network, scenario: Scenario) -> nx.Graph:
-    path = Path(scenario.base_dir) / net.file
-    if not path.is_file():
-        raise ConfigError(f"key 'network.file' in {scenario.source}: graph file not found: {path}")
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".graphml":
-            g = nx.read_graphml(path)
-        elif suffix == ".gml":
-            g = nx.read_gml(path, label=None)
-        else:
-            g = nx.read_edgelist(path, comments="#", delimiter="," if suffix == ".csv" else None, data=False)
-    except Exception as exc:  # networkx raises many kinds for malformed files
-        raise ConfigError(f"key 'network.file' in {scenario.source}: cannot read {path} as "
-                          f"{suffix.lstrip('.') or 'edge list'}: {exc}") from None
-    g = nx.Graph(g)
-    if g.number_of_nodes() != scenario.population.n:
-        raise ConfigError(f"key 'network.file' in {scenario.source}: {path} has {g.number_of_nodes()} nodes "
-                          f"but population.n = {scenario.population.n}; set population.n = "
-                          f"{g.number_of_nodes()}")
-    return nx.convert_node_labels_to_integers(g, ordering="default")
-
-
 def _half_degree(scenario: Scenario) -> int:
-    """Links added per user by the ring and growth generators (mean degree / 2, at least 1)."""
-    net, n = scenario.network, scenario.population.n
-    m = max(1, round(net.mean_degree / 2))
-    if net.kind in ("watts_strogatz", "barabasi_albert", "powerlaw_cluster") and m >= n:
-        raise ConfigError(f"key 'network.mean_degree' in {scenario.source}: {net.mean_degree} is too large "
-                          f"for population.n = {n}")
-    return m
+    """Links each user adds in the ring and growth generators: mean degree / 2 (the config's checks make it a
+    whole number)."""
+    return int(scenario.network.mean_degree) // 2
 
 
 def build_networkx(scenario: Scenario, rng: np.random.Generator) -> tuple[nx.Graph, np.ndarray | None]:
@@ -187,14 +154,15 @@ def build_networkx(scenario: Scenario, rng: np.random.Generator) -> tuple[nx.Gra
         case "powerlaw_cluster":
             return nx.powerlaw_cluster_graph(n, m, net.triangle_prob, seed=seed), None
         case "erdos_renyi":
-            return nx.fast_gnp_random_graph(n, min(1.0, d / max(n - 1, 1)), seed=seed), None
+            return nx.fast_gnp_random_graph(n, d / (n - 1), seed=seed), None
         case "sbm":
             m = _engaged_size(scenario)
             return (blockmodel.stochastic_block_model(*_sbm_blocks(net, n, m), seed), _first(n, m))
         case "complete":
             return nx.complete_graph(n), None
         case "file":
-            return _read_file(net, scenario), None
+            return graphfile.read_graph(Path(scenario.base_dir) / net.file,
+                                        f"key 'network.file' in {scenario.source}"), None
     raise AssertionError(net.kind)  # the config validator admits only the kinds above
 
 
@@ -209,7 +177,6 @@ def _build_numpy(scenario: Scenario, rng: np.random.Generator) -> SocialGraph:
                                                   rng)
             engaged = _first(n, m)
         case "sbm":
-            _check_blocks(n, m)
             indptr, indices = largegraph.sbm(n, net.mean_degree, m, net.engaged_inside, rng)
             engaged = _first(n, m)
         case "erdos_renyi":

@@ -28,12 +28,16 @@ SMALL: dict[str, Any] = {
 
 
 def small_scenario(overrides: dict[str, Any] | None = None, events: list[dict[str, Any]] | None = None,
-                   base: dict[str, Any] | None = None) -> Scenario:
-    """The SMALL scenario with dotted-key ``overrides`` and the given ``events``."""
+                   base: dict[str, Any] | None = None, base_dir: str | Path = ".") -> Scenario:
+    """The SMALL scenario with dotted-key ``overrides`` and the given ``events`` (files relative to
+    ``base_dir``)."""
     data = copy.deepcopy(base or SMALL)
     if events is not None:
         data["events"] = events
-    return build_scenario(apply_overrides(data, overrides, "test"), "test")
+    overrides = dict(overrides or {})
+    if overrides.get("network.kind") in ("complete", "file") and "network.mean_degree" not in overrides:
+        data["network"].pop("mean_degree", None)  # their contacts are not a mean degree
+    return build_scenario(apply_overrides(data, overrides, "test"), "test", base_dir=base_dir)
 
 
 @pytest.fixture

@@ -40,6 +40,8 @@ def scenario(overrides: dict[str, Any] | None = None, events: list[dict[str, Any
     data["experiment"] |= {"steps": 30}
     data["population"] |= {"n": 300, "seed_adopters": 3}
     data["events"] = copy.deepcopy(ALL_EVENTS if events is None else events)
+    if (overrides or {}).get("network.kind") in ("complete", "file"):  # their contacts are not a mean degree
+        del data["network"]["mean_degree"]
     return build_scenario(apply_overrides(data, overrides, "test"), "test", base_dir=base_dir)
 
 

@@ -212,15 +212,24 @@ def test_without_out_the_same_config_reuses_its_folder(tmp_path, monkeypatch, ca
     assert len(list((tmp_path / "results" / "tiny").iterdir())) == 1
 
 
-def test_a_run_that_raises_is_stored_as_failed_while_the_rest_finish(tmp_path, capsys):
-    text = EXPERIMENT + '\n[scenarios.broken]\n"network.kind" = "file"\n"network.file" = "missing.graphml"\n'
+def test_a_run_that_raises_is_stored_as_failed_while_the_rest_finish(tmp_path, capsys, monkeypatch):
+    import sim.experiment as experiment
+
+    def exploding(scenario, seed):
+        if scenario.population.seed_adopters == 7:
+            raise RuntimeError("the model exploded")
+        return make_model(scenario, seed)
+
+    make_model = experiment.make_model
+    monkeypatch.setattr(experiment, "make_model", exploding)
+    text = EXPERIMENT + '\n[scenarios.broken]\n"population.seed_adopters" = 7\n'
     out = tmp_path / "out"
     assert run_cli(str(write(tmp_path, text)), "--out", str(out), "--workers", "1") == 1
     assert "3 run(s) failed" in capsys.readouterr().err
     r = load_results(out)
     failed = r.runs[r.runs["status"] == "failed"]
     assert sorted(failed["run_id"]) == ["broken-r0", "broken-r1", "broken-r2"]
-    assert all("graph file not found" in e and "Traceback" in e for e in failed["error"])
+    assert all("the model exploded" in e and "Traceback" in e for e in failed["error"])
     assert len(r.done) == 9 and r.manifest["counts"]["failed"] == 3
 
 

@@ -47,12 +47,17 @@ def _dist_keys(value: Any) -> tuple[str, ...]:
 
 def _fmt_range(f: dataclasses.Field) -> str:
     lo, hi, choices = f.metadata.get("lo"), f.metadata.get("hi"), f.metadata.get("choices")
+    pattern = f.metadata.get("pattern")
     if choices:
         return " \\| ".join(f"`{c}`" for c in choices)
+    if pattern:
+        return pattern[1]
     if lo is not None and hi is not None:
         return f"[{lo}, {hi}]"
     if lo is not None:
         return f">= {lo}"
+    if hi is not None:
+        return f"<= {hi}"
     return ""
 
 
@@ -65,8 +70,8 @@ def _table(cls: type, prefix: str) -> list[str]:
         tp = hints[f.name]
         tname = ("table" if dataclasses.is_dataclass(tp) else
                  "array of int" if typing.get_origin(tp) is tuple else tp.__name__)
-        rows.append(f"| `{prefix}{f.name}` | {tname} | {_fmt_default(f)} | {_fmt_range(f)} | "
-                    f"{f.metadata.get('doc', '')} |")
+        rng = _fmt_range(f) or ("finite" if tp is float else "")
+        rows.append(f"| `{prefix}{f.name}` | {tname} | {_fmt_default(f)} | {rng} | {f.metadata.get('doc', '')} |")
     return rows
 
 

@@ -12,19 +12,50 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["EVENT_KINDS", "MAX_PLATFORMS", "NETWORK_KINDS", "SECTIONS", "TOP_KEYS", "Behaviour", "ConfigError",
-           "Distribution", "EventSpec", "ExperimentSettings", "Network", "PlatformSpec", "Population", "Scenario",
-           "Segment", "param", "plain"]
+__all__ = [
+    "EVENT_KINDS",
+    "FOLDER_NAME",
+    "IDENTIFIER",
+    "MAX_PLATFORMS",
+    "MAX_STEPS",
+    "NETWORK_KINDS",
+    "SECTIONS",
+    "TOP_KEYS",
+    "Behaviour",
+    "ConfigError",
+    "Distribution",
+    "EventSpec",
+    "ExperimentSettings",
+    "Network",
+    "PlatformSpec",
+    "Population",
+    "Scenario",
+    "Segment",
+    "param",
+    "plain",
+]
 
 
 class ConfigError(ValueError):
     """A configuration problem, with the file and key it concerns in the message."""
 
 
+#: Most days a run may simulate (274 years: far beyond any episode; a bound against typing errors).
+MAX_STEPS = 100_000
+#: What a name that becomes part of column names, run ids or file names must look like.
+IDENTIFIER = (r"[a-z][a-z0-9_]*", "an identifier (lowercase letters, digits and _, starting with a letter)")
+#: What a folder name (``experiment.name``) must look like.
+FOLDER_NAME = (r"[A-Za-z0-9][A-Za-z0-9_.-]*", "a folder name (letters, digits, _ . - and no /, starting with a "
+               "letter or digit)")
+
+
 def param(default: Any, doc: str, *, lo: float | None = None, hi: float | None = None,
-          choices: tuple[str, ...] | None = None, factory: Any = None) -> Any:
-    """A dataclass field with its documentation and valid range (read by the validator and the docs)."""
-    meta = {"doc": doc, "lo": lo, "hi": hi, "choices": choices}
+          choices: tuple[str, ...] | None = None, factory: Any = None,
+          pattern: tuple[str, str] | None = None) -> Any:
+    """A dataclass field with its documentation and valid range (read by the validator and the docs):
+    ``lo``/``hi`` bound a number (or the values a trait distribution draws), ``choices`` list the allowed
+    strings, ``pattern`` is a (regular expression, description) a string must match."""
+    meta = {"doc": doc, "lo": lo, "hi": hi, "choices": choices, "pattern": pattern}
     if factory is not None:
         return field(default_factory=factory, metadata=meta)
     return field(default=default, metadata=meta)
@@ -63,11 +94,11 @@ class Distribution:
 class ExperimentSettings:
     """What to run: name, seed, length, engine."""
 
-    name: str = param("scenario", "name of the experiment (used for the results folder)")
+    name: str = param("scenario", "name of the experiment (used for the results folder)", pattern=FOLDER_NAME)
     description: str = param("", "what question the experiment answers")
     seed: int = param(0, "root seed; every run's seed is spawned from it", lo=0)
     replications: int = param(1, "runs per scenario (and sweep point), with spawned seeds", lo=1)
-    steps: int = param(122, "days simulated after day 0", lo=1)
+    steps: int = param(122, "days simulated after day 0", lo=1, hi=MAX_STEPS)
     engine: str = param("mesa", "simulation engine", choices=("mesa", "array"))
     start_date: str = param("", "calendar date of day 0 (ISO, e.g. 2014-09-01); empty for none")
     output: str = param("results", "folder under which results folders are written")
@@ -80,10 +111,10 @@ class Segment:
     """The engaged segment (activists, journalists, lawmakers): more concerned, more attentive."""
 
     share: float = param(0.0, "fraction of users in the engaged segment", lo=0.0, hi=1.0)
-    concern: Distribution = param(None, "privacy concern c of engaged users",
+    concern: Distribution = param(None, "privacy concern c of engaged users", lo=0.0, hi=1.0,
                                   factory=lambda: Distribution("beta", a=5.0, b=2.0))
     attention: Distribution = param(None, "attention a (chance to hear news directly) of engaged users",
-                                    factory=lambda: Distribution("beta", a=5.0, b=2.0))
+                                    lo=0.0, hi=1.0, factory=lambda: Distribution("beta", a=5.0, b=2.0))
 
 
 @dataclass(frozen=True)
@@ -92,13 +123,14 @@ class Population:
 
     n: int = param(1000, "number of simulated users (agents)", lo=2)
     scale_to: int = param(0, "real users the run stands for (0: same as n); scales counts in summaries", lo=0)
-    concern: Distribution = param(None, "privacy concern c in [0, 1] of ordinary users",
+    concern: Distribution = param(None, "privacy concern c in [0, 1] of ordinary users", lo=0.0, hi=1.0,
                                   factory=lambda: Distribution("beta", a=2.0, b=5.0))
-    attention: Distribution = param(None, "attention a in [0, 1] of ordinary users",
+    attention: Distribution = param(None, "attention a in [0, 1] of ordinary users", lo=0.0, hi=1.0,
                                     factory=lambda: Distribution("beta", a=2.0, b=3.0))
-    inertia: Distribution = param(None, "switching cost kappa >= 0",
+    inertia: Distribution = param(None, "switching cost kappa >= 0", lo=0.0,
                                   factory=lambda: Distribution("normal", mean=0.4, sd=0.08, low=0.0, high=10.0))
-    threshold: Distribution = param(None, "adoption threshold phi (rule `threshold` only)",
+    threshold: Distribution = param(None, "adoption threshold phi, compared with a share of contacts (rule "
+                                          "`threshold` only; below 0: adopts anyway, above 1: never)",
                                     factory=lambda: Distribution("uniform", low=0.0, high=0.5))
     taste_sd: float = param(0.06, "sd of the persistent personal taste e_k for each platform", lo=0.0)
     seed_adopters: int = param(0, "users placed on the first rival at day 0 besides initial_share", lo=0)
@@ -130,7 +162,7 @@ class Network:
 class PlatformSpec:
     """A messenger. Exactly one platform is the incumbent; a scenario has 2 to 15 platforms."""
 
-    name: str = param("", "platform name (the table's key)")
+    name: str = param("", "platform name (the table's key)", pattern=IDENTIFIER)
     incumbent: bool = param(False, "the dominant messenger (exactly one)")
     domestic: bool = param(False, "within reach of domestic warrants")
     exposure: float = param(0.1, "how much of a user's talk the state can obtain from it", lo=0.0, hi=1.0)
@@ -187,7 +219,8 @@ class EventSpec:
 
     day: int = param(0, "day the event starts (day 0 is the initial state; events act from day 1)", lo=1)
     kind: str = param("announcement", "what happens", choices=tuple(EVENT_KINDS))
-    id: str = param("", "unique name, used by overrides (`events.<id>.day`); default: the kind")
+    id: str = param("", "unique name, used by overrides (`events.<id>.day`); default: the kind",
+                    pattern=IDENTIFIER)
     enabled: bool = param(True, "false removes the event (counterfactuals)")
     note: str = param("", "free text: what happened, source")
     reach: float = param(1.0, "chance that a fully attentive user hears the news (times attention a_i)",

@@ -8,6 +8,7 @@ import dataclasses
 import datetime
 import difflib
 import math
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -20,10 +21,12 @@ from sim.config.schema import (
     SECTIONS,
     TOP_KEYS,
     ConfigError,
+    Distribution,
     EventSpec,
     PlatformSpec,
     Scenario,
 )
+from sim.graphfile import users_in
 
 __all__ = ["build_scenario", "did_you_mean", "event_id"]
 
@@ -77,8 +80,8 @@ def _coerce(value: Any, tp: Any, key: str, where: str) -> Any:
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise bad()
-        if math.isnan(value):
-            raise bad()
+        if not math.isfinite(value):
+            raise ConfigError(f"key '{key}' in {where}: expected a finite number, got {value!r}")
         return float(value)
     if tp is str:
         if not isinstance(value, str):
@@ -87,16 +90,38 @@ def _coerce(value: Any, tp: Any, key: str, where: str) -> Any:
     raise TypeError(f"unsupported field type {tp}")  # a schema bug, not a user error
 
 
+def _range_text(lo: float | None, hi: float | None) -> str:
+    if lo is not None and hi is not None:
+        return f"in [{lo}, {hi}]"
+    return f">= {lo}" if lo is not None else f"<= {hi}"
+
+
 def _check_range(value: Any, f: dataclasses.Field, key: str, where: str) -> None:
     lo, hi, choices = f.metadata.get("lo"), f.metadata.get("hi"), f.metadata.get("choices")
     if choices is not None and value not in choices:
         raise ConfigError(f"key '{key}' in {where}: expected one of {', '.join(map(repr, choices))}, "
                           f"got {value!r}{did_you_mean(str(value), choices)}")
+    if isinstance(value, Distribution) and (lo is not None or hi is not None):
+        _check_support(value, lo, hi, key, where)
     numeric = isinstance(value, int | float) and not isinstance(value, bool)
     if numeric and ((lo is not None and value < lo) or (hi is not None and value > hi)):
-        rng = f"in [{lo}, {hi}]" if lo is not None and hi is not None else (
-            f">= {lo}" if lo is not None else f"<= {hi}")
-        raise ConfigError(f"key '{key}' in {where}: expected a value {rng}, got {value!r}")
+        raise ConfigError(f"key '{key}' in {where}: expected a value {_range_text(lo, hi)}, got {value!r}")
+    pattern = f.metadata.get("pattern")
+    if pattern is not None and not re.fullmatch(pattern[0], value):
+        raise ConfigError(f"key '{key}' in {where}: expected {pattern[1]}, got {value!r}")
+
+
+def _check_support(d: Distribution, lo: float | None, hi: float | None, key: str, where: str) -> None:
+    """A trait's distribution must draw only values in the trait's documented range (draws are clipped to
+    the distribution's own [low, high], which must therefore lie in that range)."""
+    if d.dist == "fixed" and not d.low <= d.value <= d.high:
+        raise ConfigError(f"key '{key}.value' in {where}: expected a value in [low, high] = [{d.low}, {d.high}] "
+                          f"(it would be clipped), got {d.value!r}")
+    low, high = {"beta": (max(d.low, 0.0), min(d.high, 1.0)), "fixed": (d.value, d.value)}.get(
+        d.dist, (d.low, d.high))
+    if (lo is not None and low < lo) or (hi is not None and high > hi):
+        raise ConfigError(f"key '{key}' in {where}: a {d.dist} distribution drawing values in [{low}, {high}] "
+                          f"leaves the trait's range ({_range_text(lo, hi)}); set low and high within it")
 
 
 def _build(cls: type, data: Mapping[str, Any], prefix: str, where: str,
@@ -139,7 +164,7 @@ def build_scenario(data: Mapping[str, Any], where: str, base_dir: str | Path = "
     platforms = _build_platforms(data.get("platforms"), where)
     events = _build_events(data.get("events", []), platforms, where)
     scenario = Scenario(platforms=platforms, events=events, source=where, base_dir=str(base_dir), **sections)
-    _check_consistency(scenario, where)
+    _check_consistency(scenario, data, where)
     return scenario
 
 
@@ -200,12 +225,19 @@ def _build_events(raw: Any, platforms: tuple[PlatformSpec, ...], where: str) -> 
     return tuple(sorted((e for e in out if e.enabled), key=lambda e: e.day))
 
 
-def _check_consistency(s: Scenario, where: str) -> None:
+def _check_consistency(s: Scenario, given: Mapping[str, Any], where: str) -> None:
+    """Constraints between keys (``given``: the raw data, to tell keys set from defaults)."""
     if s.network.kind == "file" and not s.network.file:
         raise ConfigError(f"key 'network.file' in {where}: required when network.kind = 'file'")
     if s.network.kind != "file" and s.network.file:
         raise ConfigError(f"key 'network.file' in {where}: only used with network.kind = 'file' "
                           f"(kind is {s.network.kind!r})")
+    network = given.get("network", {})
+    _check_network(s, network if isinstance(network, Mapping) else {}, where)
+    if s.experiment.engine == "mesa" and s.network.kind == "complete" and s.population.n > MAX_MESA_COMPLETE:
+        raise ConfigError(f"key 'experiment.engine' in {where}: the Mesa engine draws complete graphs up to "
+                          f"{MAX_MESA_COMPLETE:,} users (population.n is {s.population.n:,}); use engine = 'array' "
+                          "(exact mean field)")
     if s.population.seed_adopters > s.population.n:
         raise ConfigError(f"key 'population.seed_adopters' in {where}: expected at most population.n "
                           f"({s.population.n}), got {s.population.seed_adopters}")
@@ -215,3 +247,53 @@ def _check_consistency(s: Scenario, where: str) -> None:
         except ValueError:
             raise ConfigError(f"key 'experiment.start_date' in {where}: expected an ISO date like "
                               f"2014-09-01, got {s.experiment.start_date!r}") from None
+
+
+#: Largest complete graph the Mesa engine builds (it lists every contact of every agent).
+MAX_MESA_COMPLETE = 2000
+GROWTH_KINDS = ("watts_strogatz", "barabasi_albert", "powerlaw_cluster")
+
+
+def _check_network(s: Scenario, given: Mapping[str, Any], where: str) -> None:
+    """The network must be the one asked for: no mean degree quietly capped or rounded, no block quietly
+    given more or fewer ties than asked."""
+    net, n, kind, d = s.network, s.population.n, s.network.kind, s.network.mean_degree
+    key = f"key 'network.mean_degree' in {where}"
+    if kind in GROWTH_KINDS:
+        if d < 2 or d != int(d) or int(d) % 2:
+            raise ConfigError(f"{key}: expected an even whole number >= 2 for kind '{kind}' (each user adds "
+                              f"mean_degree / 2 links), got {d:g}")
+        if d > n - 1:
+            raise ConfigError(f"{key}: expected at most N - 1 = {n - 1} for kind '{kind}' (population.n is "
+                              f"{n}), got {d:g}")
+    elif kind in ("erdos_renyi", "sbm", "chung_lu") and d > n - 1:
+        raise ConfigError(f"{key}: expected at most N - 1 = {n - 1} for kind '{kind}' (population.n is {n}), "
+                          f"got {d:g}")
+    elif kind in ("complete", "file") and "mean_degree" in given:
+        why = "every user has the n - 1 others as contacts" if kind == "complete" else "the file gives the contacts"
+        raise ConfigError(f"{key}: does not apply to kind '{kind}' ({why}); remove it")
+    m = round(s.population.engaged.share * n)
+    if kind == "sbm" or (kind == "chung_lu" and 0 < m < n):  # chung_lu may have no community, or only one
+        _check_blocks(net, n, m, where)
+    if kind == "file":
+        path = Path(s.base_dir) / net.file
+        users = users_in(path, f"key 'network.file' in {where}")
+        if users != n:
+            raise ConfigError(f"key 'population.n' in {where}: the graph file {path} has {users} users, "
+                              f"population.n is {n}; set population.n = {users}")
+
+
+def _check_blocks(net: Any, n: int, m: int, where: str) -> None:
+    """The engaged community (m users) and the rest must each hold the ties the kind gives them."""
+    if m < 2 or n - m < 2:
+        raise ConfigError(f"key 'population.engaged.share' in {where}: network kind '{net.kind}' needs at least "
+                          f"2 users in the engaged community and 2 outside it (engaged: {m}, rest: {n - m})")
+    d, inside = net.mean_degree, net.engaged_inside
+    if d * inside > m - 1:
+        raise ConfigError(f"key 'network.engaged_inside' in {where}: an engaged user would need {d * inside:g} "
+                          f"contacts inside the engaged community, which has {m - 1} other users; raise "
+                          "population.engaged.share or lower network.engaged_inside or network.mean_degree")
+    if m * (1 - inside) > n - m:
+        raise ConfigError(f"key 'network.engaged_inside' in {where}: the engaged community's {m} users would "
+                          f"have {m * d * (1 - inside):g} ties outside it, more than the other {n - m} users' "
+                          f"{(n - m) * d:g}; raise network.engaged_inside or lower population.engaged.share")
