@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -32,6 +33,12 @@ APPEAL = np.array([0.0, 0.1, 0.2])
 COUNTS = np.array([6, 3, 2])  # of 8 contacts: f = 0.75, 0.375, 0.25
 DEGREE = 8
 HIGH = 0.99  # a uniform above every rate: nothing happens for that platform
+
+#: A bug in sim/, reported: run as plain Python (NUMBA_DISABLE_JIT=1), ``logistic`` raises OverflowError where
+#: ``x / tau`` is below about -709 (``math.exp``), whereas compiled it gives 0. Strict, so that the marker goes
+#: once the rule is fixed.
+LOGISTIC_NEEDS_NUMBA = pytest.mark.xfail(numba.config.DISABLE_JIT, raises=OverflowError, strict=True,
+                                         reason="math.exp overflows in plain Python (sim bug)")
 
 # By hand: perceived risks R = r exposure = 0.56, 0.035, 0.28; b_priv c = 0.78.
 V = [0.825 + 0.0 + 0.02 - 0.78 * 0.56,     # V_0 = 0.4082
@@ -73,18 +80,30 @@ def test_forgetting_leaves_the_resting_level_alone():
 
 def test_contact_share_of_a_user_without_contacts_is_zero():
     assert rules.contact_share(3, 8) == 0.375
+    assert rules.contact_share(1, 4) == 0.25
     assert rules.contact_share(0, 0) == 0.0
 
 
 def test_logistic_with_zero_temperature_is_a_step():
-    assert [rules.logistic(x, 0.0) for x in (-1.0, 0.0, 2.0)] == [0.0, 0.5, 1.0]
+    assert [rules.logistic(x, 0.0) for x in (-1.0, 0.0, 0.5, 2.0)] == [0.0, 0.5, 1.0, 1.0]
     assert rules.logistic(0.0, 0.1) == 0.5
     assert rules.logistic(0.2, 0.1) == pytest.approx(sigma(2.0))
+
+
+@LOGISTIC_NEEDS_NUMBA
+def test_logistic_far_below_zero_is_zero():
+    assert rules.logistic(-1.0, 1e-3) == 0.0
 
 
 def test_chance_is_rate_times_logistic():
     p = 0.3 * sigma(0.5 / 0.2)
     assert rules.chance(p - EPS, 0.3, 0.5, 0.2) and not rules.chance(p + EPS, 0.3, 0.5, 0.2)
+
+
+def test_an_event_happens_only_for_a_uniform_strictly_below_its_probability():
+    assert not rules.chance(0.25, 0.5, 0.0, 0.0)                                # p = 0.5 * 1/2 exactly
+    assert rules.chance(0.25 - EPS, 0.5, 0.0, 0.0)
+    assert not rules.chance(0.0, 0.5, -1.0, 0.0)                                # p = 0: never, even at u = 0
 
 
 # Values and the switching gap -------------------------------------------------------------------------
@@ -143,6 +162,27 @@ def test_a_rival_below_the_band_is_dropped_with_probability_lam_drop():
     assert ppm(uses(0, 2), 0, [HIGH, HIGH, between], taste=TASTE_LOW)[0] == uses(0, 2)
 
 
+def test_two_rivals_can_be_adopted_on_one_day():
+    assert ppm(uses(0), 0, [HIGH, 0.0, 0.0]) == (uses(0, 1, 2), 0, uses(1, 2))
+
+
+def test_two_rivals_can_be_dropped_on_one_day():
+    taste = np.array([0.02, -0.5, -0.3])  # gaps -0.183 and -0.0856, both below -band
+    assert ppm(uses(0, 1, 2), 0, [HIGH, 0.0, 0.0], taste=taste) == (uses(0), 0, 0)
+
+
+def test_a_rival_exactly_at_the_edge_of_the_band_is_kept():
+    # Binary fractions, so that the gap is -band exactly: no relief (equal exposures), no contacts or appeal on
+    # rival 2, taste 0.125 - inertia 0.25 = -0.125 = -band. Dropping would have probability lam_drop / 2.
+    b = P.copy()
+    b[rules.BAND] = 0.125
+    exposure, appeal, counts = np.array([0.5, 0.05, 0.5]), np.array([0.0, 0.1, 0.0]), np.array([6, 3, 0])
+    taste = np.array([0.02, 0.04, 0.125])
+    new, _, _ = rules.ppm(b, INC, CONCERN, INERTIA, taste, ALARM, exposure, appeal, counts, DEGREE, uses(0, 2), 0,
+                          np.array([HIGH, HIGH, 0.0]), 0.0)
+    assert new == uses(0, 2)
+
+
 def test_a_rival_inside_the_band_is_kept_but_would_not_be_adopted():
     taste = np.array([0.02, 0.04, -0.28])  # gap -0.0656: between -band and 0
     assert ppm(uses(0, 2), 0, [HIGH, HIGH, 0.0], taste=taste)[0] == uses(0, 2)   # kept at any u
@@ -170,6 +210,11 @@ def test_a_user_returns_to_the_incumbent_with_probability_lam_above_exit_level_p
     assert ppm(uses(1), 1, [p + EPS, HIGH, HIGH]) == (uses(1), 1, 0)
 
 
+def test_a_user_can_return_to_the_incumbent_and_adopt_a_rival_on_one_day():
+    # rival 2 from primary 1: gap -0.1176 + 0.15 + 0.18 - 0.03 - 0.25 = -0.0676; return: V_0 - 0.42 = -0.0118
+    assert ppm(uses(1), 1, [0.0, HIGH, 0.0]) == (uses(0, 1, 2), 1, uses(0, 2))
+
+
 def test_a_user_who_would_end_with_no_platform_keeps_the_primary():
     # leaves the incumbent (u 0.01 < 0.1 sigma(-0.582)) and drops rival 2 (0.01 < 0.2 sigma(0.156)) at once
     assert ppm(uses(0, 2), 0, [0.01, HIGH, 0.01], taste=TASTE_LOW) == (uses(0), 0, 0)
@@ -178,6 +223,7 @@ def test_a_user_who_would_end_with_no_platform_keeps_the_primary():
 @pytest.mark.parametrize(("habit", "primary", "expected"), [
     (0.45, 0, 0),   # V_0 + 0.45 = 0.8582 > V_1 = 0.5152
     (0.05, 0, 1),   # V_0 + 0.05 = 0.4582 < V_1
+    (0.08, 0, 1),   # V_0 + 0.08 = 0.4882 < V_1 < V_0 + 2 * 0.08
     (0.05, 1, 1),   # V_1 + 0.05 > V_0
 ])
 def test_the_primary_is_the_platform_in_use_with_the_best_value_plus_habit(habit, primary, expected):
@@ -186,12 +232,49 @@ def test_the_primary_is_the_platform_in_use_with_the_best_value_plus_habit(habit
     assert ppm(uses(0, 1), primary, [HIGH, HIGH, HIGH], b=b)[1] == expected
 
 
+def test_the_primary_is_the_best_platform_in_use_even_when_every_value_is_negative():
+    taste = np.array([-2.0, 0.04, -1.0])  # V_0 + habit = -1.1618, V_2 = -0.7634; rival 1 is not in use
+    assert rules.choose_primary(P, 0, CONCERN, ALARM, taste, EXPOSURE, APPEAL, COUNTS, DEGREE, uses(0, 2)) == 2
+
+
+def test_a_tie_for_the_primary_goes_to_the_first_platform():
+    twins = (np.array([0.02, 0.04, 0.04]), np.array([0.8, 0.05, 0.05]), np.array([0.0, 0.1, 0.1]), np.array([6, 3, 3]))
+    taste, exposure, appeal, counts = twins                       # rivals 1 and 2 alike; the incumbent not in use
+    assert rules.choose_primary(P, 0, CONCERN, ALARM, taste, exposure, appeal, counts, DEGREE, uses(1, 2)) == 1
+
+
 def test_the_primary_follows_the_use_value_of_a_platform_just_adopted():
     # adopting rival 1 (u = 0) does not make it primary: V_0 + habit > V_1
     assert ppm(uses(0), 0, [HIGH, 0.0, HIGH])[1] == 0
     b = P.copy()
     b[rules.HABIT] = 0.0
     assert ppm(uses(0), 0, [HIGH, 0.0, HIGH], b=b) == (uses(0, 1), 1, uses(1))
+
+
+SWAP = [1, 0, 2]  # platforms 0 and 1 exchanged: the incumbent becomes platform 1
+
+
+def swapped(bits: int) -> int:
+    return sum(1 << SWAP[k] for k in range(3) if (bits >> k) & 1)
+
+
+@pytest.mark.parametrize(("active", "primary", "u", "taste"), [
+    (uses(0), 0, [HIGH, 0.0, 0.0], TASTE),               # adopts both rivals
+    (uses(0, 1), 1, [0.01, HIGH, HIGH], TASTE),          # leaves the incumbent
+    (uses(1), 1, [0.0, HIGH, 0.0], TASTE),               # returns to it and adopts rival 2
+    (uses(0, 2), 0, [0.01, HIGH, 0.01], TASTE_LOW),      # would end with no platform: keeps the incumbent
+])
+def test_the_rules_do_not_depend_on_the_incumbent_being_the_first_platform(active, primary, u, taste):
+    new, new_primary, adopted = ppm(active, primary, u, taste=taste)
+    per_platform = [np.empty(3) for _ in range(4)]
+    for swapped_array, array in zip(per_platform, (taste, EXPOSURE, APPEAL, u), strict=True):
+        swapped_array[SWAP] = array
+    taste_s, exposure_s, appeal_s, u_s = per_platform
+    counts_s = np.empty(3, dtype=np.int64)
+    counts_s[SWAP] = COUNTS
+    got = rules.ppm(P, 1, CONCERN, INERTIA, taste_s, ALARM, exposure_s, appeal_s, counts_s, DEGREE, swapped(active),
+                    SWAP[primary], u_s, 0.0)
+    assert got == (swapped(new), SWAP[new_primary], swapped(adopted))
 
 
 # Threshold and Bass -------------------------------------------------------------------------------------
@@ -206,6 +289,10 @@ def test_threshold_rule_never_drops_and_ignores_the_incumbent():
     assert rules.threshold(INC, 0.9, COUNTS, DEGREE, uses(1, 2), 1) == (uses(1, 2), 1, 0)
 
 
+def test_threshold_rule_adopts_every_rival_at_or_above_the_threshold_at_once():
+    assert rules.threshold(INC, 0.25, COUNTS, DEGREE, uses(0), 0) == (uses(0, 1, 2), 0, uses(1, 2))
+
+
 def test_bass_hazard_is_one_minus_exp_of_p_plus_q_f():
     hazard = 1 - math.exp(-(0.02 + 0.5 * 0.375))
     assert rules.bass(P, INC, COUNTS, DEGREE, uses(0, 2), 0, np.array([0.0, hazard - EPS, 0.0])) == (
@@ -214,12 +301,27 @@ def test_bass_hazard_is_one_minus_exp_of_p_plus_q_f():
         uses(0, 2), 0, 0)
 
 
+def test_bass_rule_adopts_several_rivals_at_once_and_nothing_without_p_and_q():
+    assert rules.bass(P, INC, COUNTS, DEGREE, uses(0), 0, np.zeros(3)) == (uses(0, 1, 2), 0, uses(1, 2))
+    b = P.copy()
+    b[[rules.BASS_P, rules.BASS_Q]] = 0.0
+    assert rules.bass(b, INC, COUNTS, DEGREE, uses(0), 0, np.zeros(3)) == (uses(0), 0, 0)   # hazard 0, u = 0
+
+
 def test_decide_applies_the_configured_rule():
     u = np.array([HIGH, 0.0, HIGH])
     args = (P, INC, CONCERN, INERTIA, 0.5, TASTE, ALARM, EXPOSURE, APPEAL, COUNTS, DEGREE, uses(0), 0, u, 0.0)
     assert rules.decide(rules.PPM, *args) == ppm(uses(0), 0, list(u))
     assert rules.decide(rules.THRESHOLD, *args) == (uses(0), 0, 0)              # phi 0.5 > f_1, f_2
     assert rules.decide(rules.BASS, *args) == (uses(0, 1), 0, uses(1))          # u = 0 < any hazard
+
+
+@pytest.mark.parametrize("rule", [rules.THRESHOLD, rules.BASS])
+def test_the_variant_rules_never_adopt_the_incumbent(rule):
+    # a user off the incumbent, 6 of 8 contacts on it, u = 0 for it: phi 0.5 <= f_0, any hazard > 0
+    u = np.array([0.0, HIGH, HIGH])
+    args = (P, INC, CONCERN, INERTIA, 0.5, TASTE, ALARM, EXPOSURE, APPEAL, COUNTS, DEGREE, uses(1), 1, u, 0.0)
+    assert rules.decide(rule, *args) == (uses(1), 1, 0)
 
 
 # One user's day -------------------------------------------------------------------------------------------
@@ -236,6 +338,15 @@ def test_user_day_spreads_word_of_mouth_forgets_then_decides_with_the_new_alarm(
                                                   COUNTS, DEGREE, ALARM, 2, uses(0), 0, u, 1, 0.0)
         assert r == pytest.approx(alarm)
         assert new == expected and primary == 0 and adopted == expected & ~uses(0)
+
+
+def test_user_day_passes_the_users_threshold_to_the_threshold_rule():
+    platforms = np.array([EXPOSURE, APPEAL])
+    u = np.full((2, 3), HIGH)
+    for phi, expected in ((0.375, uses(0, 1)), (0.4, uses(0))):                 # f_1 = 0.375, f_2 = 0.25
+        _, new, primary, adopted = rules.user_day(rules.THRESHOLD, P, platforms, INC, CONCERN, INERTIA, phi, TASTE,
+                                                  COUNTS, DEGREE, ALARM, 0, uses(0), 0, u, 1, 0.0)
+        assert (new, primary, adopted) == (expected, 0, expected & ~uses(0))
 
 
 # Properties over random users -----------------------------------------------------------------------------
@@ -255,6 +366,7 @@ def users(draw):
                 disruption=float(rng.random() < 0.2))
 
 
+@LOGISTIC_NEEDS_NUMBA
 @settings(max_examples=200, deadline=None)
 @given(users(), st.floats(0.0, 0.2))
 def test_every_user_keeps_one_primary_within_the_platforms_in_use(x, tau):
