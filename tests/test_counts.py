@@ -1,0 +1,88 @@
+"""The packed neighbour counts (sim/counts.py) on small hand-made graphs: how they are laid out, not only what
+they count (tests/test_network.py checks the counts against the adjacency matrix on a larger graph)."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from sim import counts, network
+
+
+def test_row_blocks_hold_at_most_the_given_entries_and_a_larger_row_alone():
+    degrees = [2, 3, 1, 5, 1, 1]
+    indptr = np.concatenate([[0], np.cumsum(degrees)])          # 0 2 5 6 11 12 13
+    # At most 4 entries: row 0 (2; with row 1 it would be 5), rows 1-2 (exactly 4), row 3 alone (5), rows 4-5.
+    bounds = counts.row_blocks(indptr, 4)
+    assert bounds.tolist() == [0, 1, 3, 4, 6]
+    assert bounds.dtype == np.int64
+
+
+def path(n: int) -> network.SocialGraph:
+    return network.from_networkx(nx.path_graph(n))
+
+
+def test_a_block_of_rows_is_counted_without_touching_the_other_rows():
+    g = path(4)
+    counter = counts.ContactCounts(g.indptr, g.indices, 1)
+    words = np.full_like(counter.contacts.words, 99)
+    codes = np.ones(4, dtype=np.uint8)                            # everyone has the flag
+    counts._count_rows(1, 3, g.indptr, g.indices, codes, counter.lut, words)
+    assert words.tolist() == [[99, 2, 2, 99]]
+
+
+def test_degrees_are_those_of_the_graph_as_int32():
+    g = network.from_networkx(nx.star_graph(3))                  # hub 0 and three leaves
+    assert counts.ContactCounts(g.indptr, g.indices, 2).degree.tolist() == [3, 1, 1, 1]
+    complete = counts.ContactCounts(np.zeros(6, np.int64), np.zeros(0, np.int32), 2, complete=True, n=5)
+    assert complete.degree.tolist() == [4] * 5
+    assert counts.ContactCounts(g.indptr, g.indices, 2).degree.dtype == complete.degree.dtype == np.int32
+
+
+def test_a_complete_graph_needs_no_stored_rows():
+    counter = counts.ContactCounts(np.zeros(1, np.int64), np.zeros(0, np.int32), 1, complete=True, n=5)
+    counter.update(counter.encode([np.array([True, True, False, False, True])]))
+    assert counter.count(0).tolist() == [2, 2, 3, 3, 2]
+
+
+def test_a_graph_without_users_has_nothing_to_count():
+    counter = counts.ContactCounts(np.zeros(1, np.int64), np.zeros(0, np.int32), 2)
+    counter.update(counter.encode([np.zeros(0, bool), np.zeros(0, bool)]))
+    assert counter.count(1).tolist() == []
+
+
+def test_fields_never_spill_out_of_their_word():
+    # A hub with 20 contacts: 5-bit fields, 12 to a 64-bit word (a 13th would need bits 60-64). Every contact
+    # has every flag, so the hub counts 20 of each, the last flag in the second word.
+    g = network.from_networkx(nx.star_graph(20))
+    counter = counts.ContactCounts(g.indptr, g.indices, 13)
+    counter.update(counter.encode([np.ones(21, bool)] * 13))
+    assert counter.contacts.words.shape[0] == 2
+    assert [int(counter.count(f)[0]) for f in range(13)] == [20] * 13
+
+
+@pytest.mark.parametrize(("n_flags", "dtype"), [(8, np.uint8), (9, np.uint16)])
+def test_codes_take_one_byte_up_to_eight_flags_and_two_above(n_flags, dtype):
+    g = path(3)
+    counter = counts.ContactCounts(g.indptr, g.indices, n_flags)
+    last = np.array([True, False, True])                         # only the last flag: the middle user counts 2
+    codes = counter.encode([np.zeros(3, bool)] * (n_flags - 1) + [last])
+    assert codes.dtype == dtype
+    counter.update(codes)
+    assert counter.count(n_flags - 1).tolist() == [0, 2, 0]
+    assert counter.count(n_flags - 1).dtype == np.int32
+
+
+def test_incremental_updates_on_two_threads_span_several_blocks_of_users():
+    # A path over 65,636 users: the changed users are found per block of 2^16 users, in two blocks here.
+    n = (1 << 16) + 100
+    a = sp.diags([np.ones(n - 1), np.ones(n - 1)], [-1, 1], format="csr", dtype=np.int64)
+    counter = counts.ContactCounts(a.indptr.astype(np.int64), a.indices.astype(np.int32), 1, threads=2)
+    flag = np.zeros(n, bool)
+    counter.update(counter.encode([flag]))
+    flag = flag.copy()
+    flag[[5, 10, 11, n - 90, n - 50]] = True                               # three in one block, two in the other
+    counter.update(counter.encode([flag]))
+    np.testing.assert_array_equal(counter.count(0), a @ flag.astype(np.int64))

@@ -1,0 +1,131 @@
+"""The observation (sim/metrics.py; docs/MODEL.md 7.5 and 8) against hand-counted cases.
+
+The incumbent is platform 1, not 0, so that a bit or a slot taken from the wrong platform shows. Counts are
+added to non-zero totals, so that a count that overwrites instead of adding shows too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import metrics
+from sim.population import UserState
+
+K, INC = 3, 1  # platforms; the incumbent is platform 1
+NAMES = ("line", "kakao", "telegram")
+# Slots of a count vector (length 4 K + 4): active 0-2, primary 3-5, ever 6-8, adoption events 9-11,
+# then multi-homing 12, incumbent only 13, not on the incumbent 14, left the incumbent 15.
+BASE = np.arange(100, 1700, 100, dtype=np.int64)
+
+
+def bits(*platforms: int) -> int:
+    return sum(1 << k for k in platforms)
+
+
+def part(*slots: int) -> np.ndarray:
+    """One user's part of the counts: one in each of ``slots``."""
+    out = np.zeros(4 * K + 4, dtype=np.int64)
+    out[list(slots)] = 1
+    return out
+
+
+# (uses, ever, primary) of four users and their parts, counted by hand.
+USERS = {
+    "multi-homer": ((bits(0, 1), bits(0, 1, 2), 1), part(0, 1, 4, 6, 7, 8, 12)),
+    "incumbent only": ((bits(1), bits(1), 1), part(1, 4, 7, 13)),
+    "left the incumbent": ((bits(2), bits(1, 2), 2), part(2, 5, 7, 8, 14, 15)),
+    "never on the incumbent": ((bits(0), bits(0), 0), part(0, 3, 6, 14)),
+}
+
+
+@pytest.mark.parametrize("user", list(USERS))
+def test_a_user_adds_one_to_each_of_its_slots_and_takes_it_back(user):
+    (uses, ever, primary), expected = USERS[user]
+    out = BASE.copy()
+    metrics.tally(out, uses, ever, primary, INC, K, 1)
+    np.testing.assert_array_equal(out, BASE + expected)
+    metrics.tally(out, uses, ever, primary, INC, K, -1)
+    np.testing.assert_array_equal(out, BASE)
+
+
+def four_users(adoptions: np.ndarray) -> UserState:
+    uses, ever, primary = (np.array(column) for column in zip(*(u for u, _ in USERS.values()), strict=True))
+    return UserState(uses=uses.astype(np.uint8), primary=primary.astype(np.int8), alarm=np.zeros(4),
+                     heard=np.zeros(4, dtype=np.int32), ever=ever.astype(np.uint8), adoptions=adoptions)
+
+
+ADOPTIONS = np.array([[1, 0, 2], [0, 3, 0], [0, 4, 5], [8, 0, 3]], dtype=np.uint16)
+
+
+def test_a_block_of_users_adds_its_users_counts_and_adoption_events():
+    s = four_users(ADOPTIONS)
+    out = BASE.copy()
+    metrics.count_block(1, 3, INC, s.uses, s.primary, s.ever, s.adoptions, out)   # users 1 and 2
+    parts = [p for _, p in USERS.values()]
+    events = np.zeros(4 * K + 4, dtype=np.int64)
+    events[9:12] = [0, 7, 5]
+    np.testing.assert_array_equal(out, BASE + parts[1] + parts[2] + events)
+
+
+def test_the_state_is_counted_over_every_user_as_int64():
+    out = metrics.count_state(four_users(ADOPTIONS), INC)
+    events = np.zeros(4 * K + 4, dtype=np.int64)
+    events[9:12] = [9, 7, 10]
+    assert out.dtype == np.int64
+    np.testing.assert_array_equal(out, sum(p for _, p in USERS.values()) + events)
+
+
+def test_a_days_row_gives_each_count_as_a_share_of_the_users():
+    counts = np.arange(1, 17) * 2             # 2, 4, ..., 32 over 50 users
+    alarm = np.array([0.1, 0.3] * 25)
+    row = metrics.observe(5, NAMES, INC, counts, alarm)
+    assert row == {
+        "day": 5,
+        "active_line": 0.04, "active_kakao": 0.08, "active_telegram": 0.12,
+        "primary_line": 0.16, "primary_kakao": 0.2, "primary_telegram": 0.24,
+        "multihoming": 0.52, "incumbent_only": 0.56, "rivals_only": 0.6, "exit_kakao": 0.64,
+        "mean_alarm": pytest.approx(0.2),
+        "adopters_line": 0.28, "adopters_kakao": 0.32, "adopters_telegram": 0.36,
+        "adoptions_line": 0.4, "adoptions_kakao": 0.44, "adoptions_telegram": 0.48,
+    }
+
+
+def test_the_weekly_ratio_is_the_mean_of_the_rivals_share_of_the_incumbents_over_the_next_seven_days():
+    days = np.arange(10)
+    ts = pd.DataFrame({"active_telegram": (days + 1) / 10, "active_kakao": np.full(10, 0.5)})   # x = (d + 1) / 5
+    w = metrics.weekly_ratio(ts, "telegram", "kakao")
+    expected = pd.Series([0.8, 1.0, 1.2, 1.4] + [np.nan] * 6)                                  # (d + 4) / 5
+    pd.testing.assert_series_equal(w, expected, check_names=False)
+
+
+def series(peak_day: int, peak: float, slope: float) -> np.ndarray:
+    """A tent over days 0..24: ``peak`` on ``peak_day``, falling by ``slope`` a day on either side."""
+    return peak - slope * np.abs(np.arange(25) - peak_day)
+
+
+def test_outcomes_of_a_run_are_read_from_its_time_series():
+    days = np.arange(25)
+    ramp = np.linspace(0.0, 1.0, 25)
+    ts = pd.DataFrame({
+        "day": days,
+        "active_kakao": np.where(days <= 10, 0.99 - 0.001 * days, 0.98 + 0.0005 * (days - 10)),
+        "active_telegram": series(4, 0.5, 0.01),      # peak day 4: day 4 + 21 is past the end
+        "active_line": series(2, 0.3, 0.005),
+        "adopters_telegram": 0.01 + 0.59 * ramp,      # 0.59 new adopters
+        "adoptions_telegram": 0.9 * ramp,             # 0.9 adoption events per user
+        "adopters_line": np.full(25, 0.05),           # no new adopter
+        "adoptions_line": 0.1 * ramp,
+        "multihoming": 0.3 * ramp,
+        "exit_kakao": 0.004 * ramp,
+        "mean_alarm": series(6, 0.7, 0.02),
+    })
+    assert metrics.outcomes(ts, ("kakao", "telegram", "line"), 0) == pytest.approx({
+        "peak_telegram": 0.5, "peak_day_telegram": 4, "after7_telegram": 0.43, "after14_telegram": 0.36,
+        "after21_telegram": np.nan, "final_telegram": 0.3, "repeat_adoptions_telegram": 0.9 / 0.59,
+        "peak_line": 0.3, "peak_day_line": 2, "after7_line": 0.265, "after14_line": 0.23, "after21_line": 0.195,
+        "final_line": 0.19, "repeat_adoptions_line": np.nan,
+        "trough_kakao": 0.98, "trough_day_kakao": 10, "final_kakao": 0.987, "loss_kakao": 0.01,
+        "final_multihoming": 0.3, "final_exit_kakao": 0.004, "peak_mean_alarm": 0.7, "cascade_size": 0.6,
+    }, nan_ok=True)
