@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from conftest import small_scenario
 
 from sim import ArrayModel, MessengerModel
 from sim.config import EventSpec
+from sim.events import AlarmingNews, CalmingNews, Timeline
+from sim.platforms import PlatformState
 
 ENGINES = [ArrayModel, MessengerModel]
 
@@ -60,6 +64,83 @@ def test_news_over_several_days_reaches_each_user_at_most_once_and_as_many_in_al
     ev = model.timeline.events[0]
     assert ev.heard.sum() == sum(hearers_per_day)
     assert ev.heard.mean() == pytest.approx(0.5 * model.traits.attention.mean(), abs=0.012)
+
+
+class Listener:
+    """A world of users with the given ``attention`` that records who hears what (no engine behind it)."""
+
+    def __init__(self, attention: list[float]) -> None:
+        self.n = len(attention)
+        self.traits = SimpleNamespace(attention=np.array(attention))
+        self.platforms = PlatformState(small_scenario())
+        self.raised: list[tuple[list[bool], float, int]] = []
+        self.calmed: list[tuple[list[bool], float]] = []
+
+    def raise_alarm(self, hearers: np.ndarray, intensity: float, day: int) -> None:
+        self.raised.append((hearers.tolist(), intensity, day))
+
+    def calm_alarm(self, hearers: np.ndarray, credibility: float) -> None:
+        self.calmed.append((hearers.tolist(), credibility))
+
+
+class Uniforms:
+    """A stand-in for the generator: each ``random(n)`` returns the next of the given draws."""
+
+    def __init__(self, *draws: list[float]) -> None:
+        self.draws = list(draws)
+
+    def random(self, n: int) -> np.ndarray:
+        draw = np.array(self.draws.pop(0))
+        assert len(draw) == n
+        return draw
+
+
+def test_a_user_hears_news_when_the_uniform_is_strictly_below_reach_times_attention():
+    news = AlarmingNews(EventSpec(day=1, kind="announcement", reach=0.5, intensity=0.4))
+    world = Listener([1.0, 1.0, 1.0, 0.0])                            # p = 0.5, 0.5, 0.5, 0
+    news.act(world, 1, Uniforms([0.4999, 0.5, 0.9, 0.0]))
+    assert world.raised == [([True, False, False, False], 0.4, 1)]   # u = p does not hear; p = 0 never does
+
+
+def test_news_over_two_days_hears_with_the_daily_hazard_that_adds_up_to_reach_times_attention():
+    # p = 0.75 in all: the daily hazard h solves (1 - h)^2 = 1 - p, h = 0.5
+    news = AlarmingNews(EventSpec(day=1, kind="revelation", reach=0.75, intensity=0.4, duration_days=2))
+    world = Listener([1.0, 1.0, 1.0])
+    news.act(world, 1, Uniforms([0.45, 0.55, 0.9]))
+    news.act(world, 2, Uniforms([0.0, 0.45, 0.55]))                  # user 0 heard it already
+    assert world.raised == [([True, False, False], 0.4, 1), ([False, True, False], 0.4, 2)]
+    assert news.heard.tolist() == [True, True, False]
+
+
+def test_news_lets_go_of_its_per_user_hazards_when_its_coverage_ends():
+    news = AlarmingNews(EventSpec(day=1, kind="announcement", duration_days=2))
+    world = Listener([0.5, 0.5])
+    news.act(world, 1, Uniforms([0.9, 0.9]))
+    assert news._hazard is not None                                   # kept for the second day
+    news.act(world, 2, Uniforms([0.9, 0.9]))
+    assert news._hazard is None
+
+
+def test_calming_news_calms_its_hearers_with_its_credibility():
+    news = CalmingNews(EventSpec(day=1, kind="clarification", reach=1.0, credibility=0.3))
+    world = Listener([1.0, 0.0])
+    news.act(world, 1, Uniforms([0.5, 0.5]))
+    assert world.calmed == [([True, False], 0.3)]
+
+
+def test_encryption_can_set_the_incumbents_exposure_to_zero_and_leaves_the_rivals_alone():
+    world = Listener([1.0])
+    CalmingNews(EventSpec(day=1, kind="encryption_launch", exposure_to=0.0)).act(world, 1, Uniforms([0.9]))
+    assert world.platforms.exposure.tolist() == [0.0, 0.05, 0.4]
+
+
+def test_an_exposure_factor_above_one_raises_the_incumbents_exposure_at_most_to_one():
+    world = Listener([1.0])
+    world.platforms.set_exposure(0, 0.3)
+    CalmingNews(EventSpec(day=1, kind="retention_cut", exposure_factor=2.0)).act(world, 1, Uniforms([0.9]))
+    assert world.platforms.exposure.tolist() == [0.6, 0.05, 0.4]
+    CalmingNews(EventSpec(day=2, kind="retention_cut", exposure_factor=2.0)).act(world, 2, Uniforms([0.9]))
+    assert world.platforms.exposure.tolist() == [1.0, 0.05, 0.4]
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -132,3 +213,16 @@ def test_events_added_live_act_on_the_next_step():
     model.step()
     assert model.alarm.mean() > before + 0.1
     assert [e.id for e in model.timeline.fired(model.day)] == ["live"]
+
+
+def test_events_added_later_take_their_place_by_day_after_those_of_the_same_day():
+    timeline = Timeline((EventSpec(day=3, id="a"), EventSpec(day=5, id="b")))
+    timeline.add(EventSpec(day=4, id="c"))
+    timeline.add(EventSpec(day=3, id="d"))
+    assert [e.spec.id for e in timeline.events] == ["a", "d", "c", "b"]
+
+
+def test_an_event_has_fired_from_its_first_day_on_and_is_upcoming_before():
+    timeline = Timeline((EventSpec(day=3, id="a"), EventSpec(day=4, id="b"), EventSpec(day=6, id="c")))
+    assert [e.id for e in timeline.fired(4)] == ["a", "b"]
+    assert [e.id for e in timeline.upcoming(4)] == ["c"]

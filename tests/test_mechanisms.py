@@ -1,0 +1,210 @@
+"""Mechanisms of the day on small hand-made worlds: word of mouth on both engines, and the array engine's
+compiled loops over users (sim/loops.py) against the rules they call (docs/MODEL.md 3, 7.2 and 9).
+
+The loops are checked by building each user's inputs independently (contacts counted from the adjacency
+matrix, fresh news from ``heard``) and calling ``rules.user_day`` on them: the loops must give every user
+exactly that, touch no user outside their block, and keep the observation counts and the bookkeeping of
+platforms ever used and adoption events in step.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+from conftest import small_scenario
+
+from sim import ArrayModel, MessengerModel, loops, metrics, rules
+from sim.config import Behaviour
+from sim.counts import ContactCounts
+from sim.network import SocialGraph, from_networkx
+from sim.population import Traits, UserState
+
+# ---------------------------------------------------------------------------------------------------------
+# Word of mouth (MODEL.md 7.2), on both engines
+# ---------------------------------------------------------------------------------------------------------
+
+MU, DELTA, R_BASE, BUZZ_DAYS = 0.4, 0.1, 0.05, 2
+
+
+def two_cliques() -> SocialGraph:
+    """Users 0-3 and 4-9 all know each other within their group; 3 and 4 know each other too."""
+    g = nx.disjoint_union(nx.complete_graph(4), nx.complete_graph(6))
+    g.add_edge(3, 4)
+    return from_networkx(g)
+
+
+# Only users 0 and 1 hear the news: 2 of the 10 users, but 1 of 3 contacts of user 0 and of user 1, 2 of 3 of
+# user 2, 2 of 4 of user 3 and none of anyone else's.
+HEARERS = np.array([True, True] + [False] * 8)
+SHARE_OF_CONTACTS = np.array([1 / 3, 1 / 3, 2 / 3, 2 / 4, 0, 0, 0, 0, 0, 0])
+
+
+def forget(r: np.ndarray, concern: np.ndarray) -> np.ndarray:
+    rest = R_BASE * concern
+    return rest + (r - rest) * (1 - DELTA)
+
+
+@pytest.mark.parametrize("engine", [ArrayModel, MessengerModel])
+def test_word_of_mouth_spreads_by_the_share_of_a_users_own_contacts_who_heard_the_news(engine):
+    s = small_scenario({"population.n": 10, "behaviour.mu": MU, "behaviour.delta": DELTA,
+                        "behaviour.r_base": R_BASE, "behaviour.buzz_days": BUZZ_DAYS})
+    model = engine(s, rng=1, graph=two_cliques())
+    concern = model.traits.concern
+    r = model.user_state().alarm.copy()
+    model.raise_alarm(HEARERS, 0.5, 1)
+    r = np.where(HEARERS, r + 0.5 * (1 - r), r)
+    for day, fresh in ((1, True), (2, True), (3, False)):   # fresh news for buzz_days = 2 days
+        model.step()
+        if fresh:
+            r = r + MU * (1 - r) * SHARE_OF_CONTACTS
+        r = forget(r, concern)
+        np.testing.assert_allclose(model.user_state().alarm, r, rtol=1e-13, err_msg=f"day {day}")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The array engine's loops (sim/loops.py)
+# ---------------------------------------------------------------------------------------------------------
+
+def test_block_bounds_cut_the_users_into_blocks_of_the_given_size():
+    assert loops.block_bounds(10, 4).tolist() == [0, 4, 8, 10]
+    assert loops.block_bounds(10).tolist() == [0, 10]                         # BLOCK_USERS by default
+    assert loops.block_bounds(0, 4).tolist() == [0]
+    assert loops.block_bounds(10, 4).dtype == np.int64
+
+
+K, INC, DAY = 3, 0, 5
+#: Six users: edges, and each user's platforms, primary, day it last heard news and platforms ever used.
+EDGES = [(0, 1), (0, 2), (0, 3), (0, 4), (1, 2), (2, 3), (3, 4), (4, 5), (1, 5)]
+USES = np.array([0b001, 0b011, 0b011, 0b111, 0b010, 0b101], dtype=np.uint8)
+PRIMARY = np.array([0, 0, 0, 0, 1, 2], dtype=np.int8)
+HEARD = np.array([-100, DAY, 3, DAY - 1, 0, DAY - 2], dtype=np.int32)          # fresh for 2 days: users 1, 3
+EVER = np.array([0b011, 0b011, 0b111, 0b111, 0b011, 0b101], dtype=np.uint8)          # user 0 left rival 1
+B = rules.parameters(Behaviour(b_net=1.1, b_pull=0.6, b_appeal=0.9, b_priv=1.3, b_push=0.8, lam=0.3,
+                               lam_drop=0.2, lam_exit=0.1, tau=0.1, band=0.07, exit_level=0.35, habit=0.45,
+                               mu=0.4, delta=0.03, r_base=0.05))
+PLATFORMS = np.array([[0.8, 0.05, 0.4], [0.0, 0.1, 0.2]])                       # exposure, appeal
+TASTE = np.array([[0.0, 0.1, 0.0],
+                  [0.0, 0.0, 0.0],
+                  [0.0, 2.0, 0.0],      # user 2: rival 1 worth more than the incumbent plus habit
+                  [0.0, 0.0, -1.0],     # user 3: rival 2 far below the band
+                  [0.0, 0.0, 0.0],
+                  [0.0, 0.0, 0.0]])
+TRAITS = Traits(engaged=np.zeros(6, bool), concern=np.array([0.6, 0.2, 0.9, 0.5, 0.7, 0.3]),
+                attention=np.ones(6), inertia=np.array([0.25, 0.1, 0.3, 0.2, 0.15, 0.35]),
+                threshold=np.array([0.25, 0.5, 0.3, 0.5, 0.5, 0.6]), taste=TASTE)
+#: The day's uniforms: 0 makes every act with a positive probability happen, HIGH none.
+HIGH = 0.99
+U = np.full((6, K), HIGH)
+U[0, 1] = 0.0    # user 0 adopts rival 1
+U[3, 2] = 0.0    # user 3 drops rival 2
+U[4, 0] = 0.0    # user 4 returns to the incumbent
+U[5, 1] = 0.0    # user 5 adopts rival 1
+
+
+class Day:
+    """The inputs and outputs of one run of the day loops over the six users, with ``heard`` and ``uses``
+    encoded for the contact counts first."""
+
+    def __init__(self, rule: int) -> None:
+        g = from_networkx(nx.Graph(EDGES))
+        self.rule = rule
+        self.counter = ContactCounts(g.indptr, g.indices, 1 + K)
+        self.codes = np.zeros(6, dtype=np.uint8)
+        loops.encode_block(0, 6, DAY, BUZZ_DAYS, HEARD, USES, self.codes)
+        self.counter.update(self.codes)
+        self.adjacency = g.adjacency().toarray()
+        self.alarm = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
+        self.uses, self.primary = USES.copy(), PRIMARY.copy()
+        self.next_uses = np.full(6, 99, dtype=np.uint8)
+        self.next_primary = np.full(6, 99, dtype=np.int8)
+        self.ever = EVER.copy()
+        self.adoptions = np.array([[1, 2, 0], [0, 2, 0], [3, 0, 0], [0, 0, 0], [0, 1, 0], [0, 0, 4]], np.uint16)
+
+    def args(self) -> tuple:
+        return (self.rule, B, PLATFORMS, INC, TRAITS, self.alarm, self.uses, self.primary, self.counter.contacts,
+                U, 0.0, self.next_uses, self.next_primary, self.ever, self.adoptions)
+
+    def run_block(self, lo: int, hi: int) -> np.ndarray:
+        change = np.zeros(4 * K + 4, dtype=np.int64)
+        loops.day_block(lo, hi, *self.args(), np.zeros(K, dtype=np.int64), change)
+        return change
+
+    def expected(self, i: int) -> tuple[float, int, int, int]:
+        """User i's day by the rules, from its contacts counted on the adjacency matrix."""
+        active = (USES[:, None] >> np.arange(K)) & 1
+        fresh = DAY - HEARD < BUZZ_DAYS
+        row = self.adjacency[i]
+        return rules.user_day(self.rule, B, PLATFORMS, INC, TRAITS.concern[i], TRAITS.inertia[i],
+                              TRAITS.threshold[i], TASTE[i], row @ active, row.sum(), self.alarm[i],
+                              int(row @ fresh), int(USES[i]), int(PRIMARY[i]), U, i, 0.0)
+
+
+def test_codes_flag_fresh_news_in_bit_0_and_each_platform_in_use_above_it():
+    codes = np.full(6, 99, dtype=np.uint8)
+    loops.encode_block(1, 5, DAY, BUZZ_DAYS, HEARD, USES, codes)
+    # users 1-4: heard on days 5, 3, 4, 0 (fresh: day - heard < 2), on platforms 011, 011, 111, 010
+    assert codes.tolist() == [99, 0b0111, 0b0110, 0b1111, 0b0100, 99]
+
+
+def test_codes_of_blocks_on_all_threads_are_those_of_one_block():
+    serial, blocks = np.zeros(6, dtype=np.uint8), np.zeros(6, dtype=np.uint8)
+    loops.encode_block(0, 6, DAY, BUZZ_DAYS, HEARD, USES, serial)
+    loops.encode_blocks(np.array([0, 4, 6]), DAY, BUZZ_DAYS, HEARD, USES, blocks)
+    np.testing.assert_array_equal(blocks, serial)
+
+
+@pytest.mark.parametrize("rule", [rules.PPM, rules.THRESHOLD])
+def test_each_users_day_is_the_rules_day_from_its_contacts_counted_this_morning(rule):
+    day = Day(rule)
+    expected = [day.expected(i) for i in range(6)]
+    alarm_before = day.alarm.copy()
+    day.run_block(1, 5)
+    for i in range(1, 5):
+        r, uses, primary, _ = expected[i]
+        assert (day.alarm[i], day.next_uses[i], day.next_primary[i]) == (r, uses, primary), f"user {i}"
+    untouched = [0, 5]                                                        # outside the block
+    np.testing.assert_array_equal(day.alarm[untouched], alarm_before[untouched])
+    assert day.next_uses[untouched].tolist() == [99, 99] and day.next_primary[untouched].tolist() == [99, 99]
+
+
+def test_the_threshold_rule_adopts_by_the_share_of_contacts_on_each_platform():
+    day = Day(rules.THRESHOLD)
+    day.run_block(0, 6)
+    # Rival 1 is used by users 1-4, rival 2 by users 3 and 5. Share of contacts on the rival a user lacks:
+    # user 0 (phi 0.25, contacts 1-4): 4/4 on rival 1, 1/4 on rival 2 -> adopts both (1/4 >= 0.25);
+    # user 1 (phi 0.5, contacts 0, 2, 5): 1/3 on rival 2 -> no; user 2 (phi 0.3, contacts 0, 1, 3): 1/3 -> yes;
+    # user 4 (phi 0.5, contacts 0, 3, 5): 2/3 on rival 2 -> yes, the incumbent is never adopted;
+    # user 5 (phi 0.6, contacts 1, 4): 2/2 on rival 1 -> yes (1/2 of them carry fresh news: not a count of it).
+    assert day.next_uses.tolist() == [0b111, 0b011, 0b111, 0b111, 0b110, 0b111]
+
+
+def test_the_day_keeps_the_observation_counts_platforms_ever_used_and_adoption_events_in_step():
+    day = Day(rules.PPM)
+    expected = [day.expected(i) for i in range(6)]
+    before = metrics.count_state(UserState(USES, PRIMARY, day.alarm, HEARD, EVER, day.adoptions.copy()), INC)
+    adoptions_before = day.adoptions.copy()
+    change = day.run_block(0, 6)
+    new_uses = np.array([e[1] for e in expected], dtype=np.uint8)
+    adopted = np.array([e[3] for e in expected])
+    # each kind of change happens: adoptions that bring a new primary (0, 5), a drop (3), a return to the
+    # incumbent (4), a new primary alone (2)
+    assert adopted.tolist() == [0b010, 0, 0, 0, 0b001, 0b010]
+    assert new_uses.tolist() == [0b011, 0b011, 0b011, 0b011, 0b011, 0b111]
+    assert [e[2] for e in expected] == [1, 0, 1, 0, 1, 1]
+    np.testing.assert_array_equal(day.ever, EVER | new_uses)                  # user 3 has still used rival 2
+    np.testing.assert_array_equal(day.adoptions, adoptions_before + ((adopted[:, None] >> np.arange(K)) & 1))
+    after = metrics.count_state(UserState(day.next_uses, day.next_primary, day.alarm, HEARD, day.ever,
+                                          day.adoptions), INC)
+    np.testing.assert_array_equal(change, after - before)
+
+
+def test_blocks_on_all_threads_give_what_one_block_gives():
+    serial, blocks = Day(rules.PPM), Day(rules.PPM)
+    change = serial.run_block(0, 6)
+    bounds = np.array([0, 2, 3, 6])
+    changes = np.zeros((3, 4 * K + 4), dtype=np.int64)
+    loops.day_blocks(bounds, *blocks.args(), np.zeros((3, K), dtype=np.int64), changes)
+    for name in ("alarm", "next_uses", "next_primary", "ever", "adoptions"):
+        np.testing.assert_array_equal(getattr(blocks, name), getattr(serial, name), err_msg=name)
+    np.testing.assert_array_equal(changes.sum(axis=0), change)
