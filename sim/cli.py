@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from sim.config import ConfigError
+from sim.config.schema import MAX_STEPS
 
 __all__ = ["main"]
 
@@ -24,6 +27,27 @@ EPILOG = """examples:
   sim calibrate experiments/korea_2014.toml                fit the 2014 scenario -> docs/calibration/fit.json
   sim sensitivity experiments/korea_2014.toml              Morris + Sobol' -> docs/calibration/sensitivity.json
 """
+
+
+class _Parser(argparse.ArgumentParser):
+    """Command-line errors in one line (argparse's own prints the usage first)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {self.prog}: {message} (see '{self.prog} --help')\n")
+
+
+def _whole(low: int, high: int | None = None, default: str = "") -> Any:
+    """An argparse type: a whole number in [low, high]."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            span = f"between {low} and {high}" if high is not None else f">= {low}"
+            raise argparse.ArgumentTypeError(f"expected a whole number {span}{default}, got {value}")
+        return value
+    return parse
 
 
 def _parse_set(items: list[str]) -> dict[str, Any]:
@@ -45,7 +69,8 @@ def _parse_set(items: list[str]) -> dict[str, Any]:
 def cmd_run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from sim.experiment import expand, iter_results, load_experiment, make_executor
+    from sim import footprint
+    from sim.experiment import expand, iter_results, late_events, load_experiment, make_executor
     from sim.progress import RunBars
     from sim.store import ResultsStore, load_results
     from sim.summary import summary_table
@@ -57,8 +82,19 @@ def cmd_run(args: argparse.Namespace) -> int:
             overrides[key] = getattr(args, flag)
     exp = load_experiment(args.config, overrides)
     specs = expand(exp)
+    late = late_events(specs)
+    out = Path(args.out) if args.out else Path(exp.base.experiment.output) / exp.name
+    _check_writable(out, "--out" if args.out else f"experiment.output/name in {args.config}")
+    at_once = 1 if args.scheduler else min(len(specs), args.workers or os.cpu_count() or 1)
+    footprint.require(max((s.scenario for s in specs), key=lambda sc: footprint.estimate(sc).bytes),
+                      at_once=at_once, where=str(args.config))
+    for notice in exp.notices:
+        print(f"note: {notice}", file=sys.stderr)
+    for label, late_here in late.items():
+        print(f"note: scenario {label} ends on day {late_here['last_day']}, so {', '.join(late_here['events'])} "
+              "never happen", file=sys.stderr)
     as_given = {"file": str(args.config), "text": Path(args.config).read_text(encoding="utf-8"),
-                "overrides": overrides}
+                "overrides": overrides, "notices": list(exp.notices), "late_events": late, "inputs": exp.inputs}
     store, resumed = ResultsStore.open(exp, specs, Path(args.out) if args.out else None, args.new, as_given)
     finished = store.finished()
     todo = [s for s in specs if s.run_id not in finished]
@@ -101,6 +137,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_writable(folder: Path, what: str) -> None:
+    """Refuse an output folder that is a file or cannot be written, before anything is created or run."""
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"{what}: {folder} is a file, expected a folder")
+    existing = folder
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigError(f"{what}: {existing} is a file, so {folder} cannot be created")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"{what}: cannot write into {existing} (permission denied); choose another folder")
+
+
 def cmd_results(args: argparse.Namespace) -> int:
     from sim.store import load_results
     from sim.summary import summarise, summary_table
@@ -128,14 +177,23 @@ def cmd_plot(args: argparse.Namespace) -> int:
         return 2
     results = load_results(args.folder)
     out = Path(args.out) if args.out else Path(args.folder) / "figures"
+    _check_writable(out, "--out" if args.out else f"figures of {args.folder} (give --out)")
     for path in plot_results(results, out, formats=formats):
         print(path)
     return 0
 
 
 def cmd_viz(args: argparse.Namespace) -> int:
+    import socket
+
     from sim.viz.server import serve
 
+    with socket.socket() as probe:
+        try:
+            probe.bind((args.host, args.port))
+        except OSError as exc:
+            raise ConfigError(f"--host {args.host} --port {args.port}: cannot listen there ({exc.strerror}); "
+                              "choose another --port") from None
     return serve(args.config, host=args.host, port=args.port)
 
 
@@ -191,11 +249,19 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="sim", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    parser = _Parser(
+        prog="sim", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG, parents=[common],
         description="Agent-based model of surveillance-driven defection from a dominant messenger "
                     "(South Korea 2014: KakaoTalk -> Telegram).")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_parser = sub.add_parser
+
+    def add(*args: Any, **kwargs: Any) -> argparse.ArgumentParser:
+        return add_parser(*args, parents=[common], **kwargs)
+
+    sub.add_parser = add  # type: ignore[method-assign]  # every command takes --debug
 
     run = sub.add_parser("run", help="run an experiment config and write a results folder",
                          description="Run every scenario x sweep point x replication of CONFIG and write a "
@@ -205,13 +271,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="results folder (default: results/<name>/<UTC time>-<config hash>; an "
                                    "existing folder of the same config is resumed)")
     run.add_argument("--new", action="store_true", help="start a new folder even if one of this config exists")
-    run.add_argument("--replications", type=int, help="override experiment.replications")
-    run.add_argument("--seed", type=int, help="override the root seed experiment.seed")
+    run.add_argument("--replications", type=_whole(1), help="override experiment.replications")
+    run.add_argument("--seed", type=_whole(0), help="override the root seed experiment.seed")
     run.add_argument("--engine", choices=("mesa", "array"), help="override experiment.engine")
-    run.add_argument("--steps", type=int, help="override experiment.steps (days)")
+    run.add_argument("--steps", type=_whole(1, MAX_STEPS), help="override experiment.steps (days)")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override any config key by dotted name, e.g. --set behaviour.mu=0.3 (repeatable)")
-    run.add_argument("--workers", type=int, default=None,
+    run.add_argument("--workers", type=_whole(1, default=" (leave it out for all cores)"), default=None,
                      help="parallel worker processes (default: all cores; 1 = serial in this process)")
     run.add_argument("--dask", action="store_true", help="run on a local dask.distributed cluster")
     run.add_argument("--scheduler", metavar="tcp://HOST:PORT",
@@ -240,7 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     viz.add_argument("config", nargs="?", help="scenario to load (default: experiments/korea_2014.toml at "
                                                "1,000 users)")
     viz.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    viz.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    viz.add_argument("--port", type=_whole(1, 65535), default=8765, help="port (default 8765)")
     viz.set_defaults(func=cmd_viz)
 
     val = sub.add_parser("validate", help="validate against theory and the 2014 data; write docs/VALIDATION.md",
@@ -264,13 +330,17 @@ def build_parser() -> argparse.ArgumentParser:
                                      "--n 5000 for a try.")
     cal.add_argument("config", nargs="?", default="experiments/korea_2014.toml",
                      help="scenario to fit (default experiments/korea_2014.toml)")
-    cal.add_argument("--samples", type=int, default=150, help="Latin-hypercube points over the priors (150)")
-    cal.add_argument("--seeds", type=int, default=2, help="model seeds per point, common to all points (2)")
-    cal.add_argument("--refine", type=int, default=200, help="at most this many Nelder-Mead evaluations (200)")
-    cal.add_argument("--local", type=int, default=100, help="Latin-hypercube points around the refined best (100)")
-    cal.add_argument("--confirm", type=int, default=6, help="fresh seeds to confirm the best fit on (6; 0: none)")
-    cal.add_argument("--n", type=int, default=None, help="users per run (default: the config's population.n)")
-    cal.add_argument("--rng-seed", type=int, default=2014, help="root seed of the search and the model (2014)")
+    cal.add_argument("--samples", type=_whole(1), default=150, help="Latin-hypercube points over the priors (150)")
+    cal.add_argument("--seeds", type=_whole(1), default=2, help="model seeds per point, common to all points (2)")
+    cal.add_argument("--refine", type=_whole(0), default=200,
+                     help="at most this many Nelder-Mead evaluations (200)")
+    cal.add_argument("--local", type=_whole(0), default=100,
+                     help="Latin-hypercube points around the refined best (100)")
+    cal.add_argument("--confirm", type=_whole(0), default=6,
+                     help="fresh seeds to confirm the best fit on (6; 0: none)")
+    cal.add_argument("--n", type=_whole(2), default=None,
+                     help="users per run (default: the config's population.n)")
+    cal.add_argument("--rng-seed", type=_whole(0), default=2014, help="root seed of the search and the model (2014)")
     cal.add_argument("--out", default="docs/calibration", help="folder for fit.json (default docs/calibration)")
     cal.set_defaults(func=cmd_calibrate)
 
@@ -282,11 +352,11 @@ def build_parser() -> argparse.ArgumentParser:
                                       "and the figures into OUT/../figures.")
     sens.add_argument("config", nargs="?", default="experiments/korea_2014.toml",
                       help="scenario to analyse (default experiments/korea_2014.toml)")
-    sens.add_argument("--trajectories", type=int, default=10, help="Morris trajectories (10)")
-    sens.add_argument("--sobol-n", type=int, default=256,
+    sens.add_argument("--trajectories", type=_whole(1), default=10, help="Morris trajectories (10)")
+    sens.add_argument("--sobol-n", type=_whole(0), default=256,
                       help="Sobol' base samples, a power of 2 (256; 0: Morris only)")
-    sens.add_argument("--n", type=int, default=5000, help="users per run (5000)")
-    sens.add_argument("--rng-seed", type=int, default=2014, help="root seed of the samples and the model (2014)")
+    sens.add_argument("--n", type=_whole(2), default=5000, help="users per run (5000)")
+    sens.add_argument("--rng-seed", type=_whole(0), default=2014, help="root seed of the samples and the model (2014)")
     sens.add_argument("--out", default="docs/calibration",
                       help="folder for sensitivity.json (default docs/calibration)")
     sens.set_defaults(func=cmd_sensitivity)
@@ -298,19 +368,42 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class TerminatedError(Exception):
+    """SIGTERM arrived (what ``timeout`` and job schedulers send): stop like Ctrl-C."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise TerminatedError
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``sim`` console script."""
+    """Entry point of the ``sim`` console script. A bad input gets one line on stderr and exit status 2; with
+    ``--debug`` its traceback too. SIGTERM stops like Ctrl-C (exit status 143)."""
     from sim.store import ResultsError
 
     args = build_parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.func(args)
     except (ConfigError, ResultsError) as exc:
+        if args.debug:
+            raise
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (PermissionError, IsADirectoryError, NotADirectoryError, FileExistsError) as exc:
+        if args.debug:
+            raise
+        print(f"error: {exc.filename}: {exc.strerror}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted; finished runs are saved, run the same command again to resume", file=sys.stderr)
         return 130
+    except TerminatedError:
+        print("terminated (SIGTERM); finished runs are saved, run the same command again to resume",
+              file=sys.stderr)
+        return 143
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

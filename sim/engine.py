@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from sim import loops, metrics, rules
+from sim import footprint, loops, metrics, rules
 from sim.config import Scenario
 from sim.counts import ContactCounts
 from sim.jit import set_threads
@@ -84,6 +84,7 @@ class ArrayModel(DailyCycle):
 
     def __init__(self, scenario: Scenario, rng: Seed | None = None, graph: SocialGraph | None = None,
                  threads: int | None = None) -> None:
+        footprint.require(scenario, "array")  # before anything is allocated
         seed = scenario.experiment.seed if rng is None else rng
         world = build_world(scenario, seed, graph)
         self.setup_common(scenario, world)

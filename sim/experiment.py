@@ -17,6 +17,8 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
+import re
 import time
 import traceback
 from collections.abc import Iterator, Mapping
@@ -30,10 +32,11 @@ import pandas as pd
 
 from sim import make_model, metrics
 from sim.config import ConfigError, Scenario, apply_overrides, build_scenario, flatten, read_toml
+from sim.config.schema import IDENTIFIER
 from sim.progress import QueueReport, Report, RunProgress
 
-__all__ = ["Experiment", "RunResult", "RunSpec", "SerialExecutor", "Sweep", "expand", "load_experiment",
-           "make_executor", "run_one"]
+__all__ = ["EXPERIMENT_KEYS", "Experiment", "RunResult", "RunSpec", "SerialExecutor", "Sweep", "expand",
+           "late_events", "load_experiment", "make_executor", "run_one"]
 
 
 @dataclass(frozen=True)
@@ -92,15 +95,29 @@ class RunResult:
     snapshots: dict[str, np.ndarray] = field(default_factory=dict)
 
 
+#: Keys that hold for the whole experiment: a scenario or a sweep point cannot change them.
+EXPERIMENT_KEYS = ("experiment.name", "experiment.description", "experiment.seed", "experiment.replications",
+                   "experiment.output")
+
+
 @dataclass(frozen=True)
 class Experiment:
-    """A validated experiment file."""
+    """A validated experiment file.
+
+    ``raw`` is the file's data (``extends`` merged); ``cli`` the command line's overrides, which win over the
+    file, its scenarios and its sweep points; ``scenarios`` each scenario's own overrides (less those the
+    command line overrides); ``inputs`` the SHA-256 of every file the config reads besides itself (graph
+    files); ``notices`` what the command line overrode, for the user.
+    """
 
     path: str
     raw: dict[str, Any]
     base: Scenario
     scenarios: dict[str, dict[str, Any]]
     sweep: Sweep | None
+    cli: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, str] = field(default_factory=dict)
+    notices: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -117,12 +134,13 @@ class Experiment:
 
     @property
     def config_hash(self) -> str:
-        """Hash of the resolved experiment: same hash, same runs and numbers."""
-        text = json.dumps(self.resolved, sort_keys=True, default=str)
+        """Hash of the resolved experiment and the contents of the files it reads: same hash, same runs and
+        numbers."""
+        text = json.dumps({"config": self.resolved, "inputs": self.inputs}, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def _parse_sweep(raw: Any, where: str, base_data: dict[str, Any]) -> Sweep:
+def _parse_sweep(raw: Any, where: str, base_data: dict[str, Any], cli: Mapping[str, Any]) -> Sweep:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"key 'sweep' in {where}: expected a table of dotted keys")
     table = dict(raw)
@@ -137,6 +155,11 @@ def _parse_sweep(raw: Any, where: str, base_data: dict[str, Any]) -> Sweep:
         raise ConfigError(f"key 'sweep' in {where}: no parameters to sweep")
     for key, spec in table.items():
         full = f"sweep.\"{key}\""
+        if key in EXPERIMENT_KEYS:
+            raise ConfigError(f"key {full} in {where}: '{key}' holds for the whole experiment and cannot be swept")
+        if key in cli:
+            raise ConfigError(f"--set {key}: the experiment sweeps '{key}' ({full} in {where}); an override "
+                              "would run every sweep point with one value. Drop --set or the sweep")
         if isinstance(spec, list):
             if not spec:
                 raise ConfigError(f"key {full} in {where}: expected a non-empty list of values, got []")
@@ -146,51 +169,100 @@ def _parse_sweep(raw: Any, where: str, base_data: dict[str, Any]) -> Sweep:
                                 for b in ("low", "high")):
                 raise ConfigError(f"key {full} in {where}: expected {{low = <number>, high = <number>}}, "
                                   f"got {dict(spec)!r}")
+            if not all(math.isfinite(spec[b]) for b in ("low", "high")):
+                raise ConfigError(f"key {full} in {where}: expected finite low and high, got {dict(spec)!r}")
             if spec["low"] > spec["high"]:
                 raise ConfigError(f"key {full} in {where}: low ({spec['low']}) exceeds high ({spec['high']})")
         else:
             kind = "a list of values" + (" or {low, high}" if method == "lhs" else "")
             raise ConfigError(f"key {full} in {where}: expected {kind}, got {spec!r}")
-        first = spec[0] if isinstance(spec, list) else spec["low"]
-        build_scenario(apply_overrides(base_data, {key: first}, f"{where} [sweep]"), f"{where} [sweep]")
+        for value in spec if isinstance(spec, list) else (spec["low"], spec["high"]):  # each value alone
+            label = f"{where} [sweep] {key} = {value!r}"
+            build_scenario(apply_overrides(base_data, {key: value}, label), label, base_dir=Path(where).parent)
     return Sweep(method=method, params=table, samples=samples if method == "lhs" else 0)
 
 
+def _check_cli_keys(cli: Mapping[str, Any], data: dict[str, Any]) -> None:
+    """A command-line key that names no config key is the command line's error, reported as such (other
+    errors of its values are reported with the config they were applied to)."""
+    for key, value in cli.items():
+        try:
+            build_scenario(apply_overrides(data, {key: value}, "--set"), "--set")
+        except ConfigError as exc:
+            if f"'{key}' in --set" in str(exc) and ("unknown key" in str(exc) or "does not apply" in str(exc)):
+                raise
+            if "override" in str(exc) and "in --set" in str(exc):
+                raise
+
+
+def _input_files(scenarios: list[Scenario]) -> dict[str, str]:
+    """SHA-256 of each file the scenarios read (graph files), by path."""
+    out: dict[str, str] = {}
+    for s in scenarios:
+        if s.network.kind == "file":
+            path = Path(s.base_dir) / s.network.file
+            out[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
 def load_experiment(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Experiment:
-    """Load and validate an experiment file: the base scenario, every scenario, the sweep."""
+    """Load and validate an experiment file: the base scenario, every scenario, the sweep. ``overrides`` (the
+    command line's) win over everything in the file."""
     path = Path(path)
     data = read_toml(path)
     where = str(path)
     scen_raw = data.pop("scenarios", {})
     sweep_raw = data.pop("sweep", None)
-    if overrides:
-        data = apply_overrides(data, overrides, "--set")
-    base = build_scenario(data, where, base_dir=path.parent)
+    build_scenario(data, where, base_dir=path.parent)  # the file alone: its own errors are the file's
+    cli = dict(overrides or {})
+    _check_cli_keys(cli, data)
+    with_cli = f"{where} with --set {', '.join(cli)}" if cli else where
+    base_data = apply_overrides(data, cli, "--set")
+    base = build_scenario(base_data, with_cli, base_dir=path.parent)
     if not isinstance(scen_raw, Mapping):
         raise ConfigError(f"key 'scenarios' in {where}: expected tables [scenarios.<name>]")
     scenarios: dict[str, dict[str, Any]] = {"baseline": {}}
+    notices: list[str] = []
+    built = [base]
     for name, table in scen_raw.items():
+        label = f"{where} [scenarios.{name}]"
+        if not re.fullmatch(IDENTIFIER[0], name):
+            raise ConfigError(f"key 'scenarios.{name}' in {where}: expected {IDENTIFIER[1]} as a scenario name")
         if not isinstance(table, Mapping):
             raise ConfigError(f"key 'scenarios.{name}' in {where}: expected a table of overrides")
         flat = flatten(table)
-        label = f"{where} [scenarios.{name}]"
-        build_scenario(apply_overrides(data, flat, label), label, base_dir=path.parent)
+        for key in flat:
+            if key in EXPERIMENT_KEYS:
+                raise ConfigError(f"key '{key}' in {label}: holds for the whole experiment; set it in "
+                                  f"[{key.split('.')[0]}]")
+        for key in flat.keys() & cli.keys():
+            notices.append(f"the command line's {key} = {cli[key]!r} overrides {key} = {flat[key]!r} of "
+                           f"scenario '{name}'")
+        flat = {k: v for k, v in flat.items() if k not in cli}
+        built.append(build_scenario(apply_overrides(base_data, flat, label), label + (" with --set" if cli else ""),
+                                    base_dir=path.parent))
         scenarios[name] = flat
-    sweep = _parse_sweep(sweep_raw, where, data) if sweep_raw is not None else None
-    return Experiment(path=where, raw=data, base=base, scenarios=scenarios, sweep=sweep)
+    sweep = _parse_sweep(sweep_raw, where, data, cli) if sweep_raw is not None else None
+    files = _input_files(built)
+    if sweep and "network.file" in sweep.params and isinstance(sweep.params["network.file"], list):
+        files |= {str(path.parent / f): hashlib.sha256((path.parent / f).read_bytes()).hexdigest()
+                  for f in sweep.params["network.file"]}
+    return Experiment(path=where, raw=data, base=base, scenarios=scenarios, sweep=sweep, cli=cli, inputs=files,
+                      notices=tuple(notices))
 
 
 def expand(exp: Experiment) -> list[RunSpec]:
     """All runs, interleaved: replication-major, so a stopped experiment still covers every scenario and
-    sweep point evenly. Replication i uses the same seed everywhere (common random numbers)."""
+    sweep point evenly. Replication i uses the same seed everywhere (common random numbers). Every scenario
+    at every sweep point is built (so validated) here, before any run."""
     base = exp.base.experiment
     seeds = np.random.SeedSequence(base.seed).spawn(base.replications)
     points = exp.sweep.points(base.seed) if exp.sweep else [{}]
     built: dict[tuple[str, int], Scenario] = {}
     for name, overrides in exp.scenarios.items():
         for j, point in enumerate(points):
-            label = f"{exp.path} [scenarios.{name}]"
-            data = apply_overrides(exp.raw, {**overrides, **point}, label)
+            label = f"{exp.path} [scenarios.{name}]" + (f" at sweep point {point}" if point else "")
+            data = apply_overrides(exp.raw, {**overrides, **point, **exp.cli}, label)
             built[name, j] = build_scenario(data, label, base_dir=Path(exp.path).parent)
     specs = []
     width = len(str(max(base.replications - 1, 1)))
@@ -201,6 +273,18 @@ def expand(exp: Experiment) -> list[RunSpec]:
                 specs.append(RunSpec(run_id=run_id, scenario_name=name, point=j, replication=rep, params=point,
                                      scenario=built[name, j], seed=seed))
     return specs
+
+
+def late_events(specs: list[RunSpec]) -> dict[str, dict[str, Any]]:
+    """Per scenario (and sweep point): its last day and the events that start after it, so never happen."""
+    out: dict[str, dict[str, Any]] = {}
+    for spec in specs:
+        s = spec.scenario
+        late = [f"{e.id} (day {e.day})" for e in s.events if e.day > s.experiment.steps]
+        label = spec.scenario_name + (f" at sweep point {spec.point}" if spec.params else "")
+        if late and label not in out:
+            out[label] = {"last_day": s.experiment.steps, "events": late}
+    return out
 
 
 def run_one(spec: RunSpec, report: Report | None = None) -> RunResult:

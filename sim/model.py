@@ -6,7 +6,7 @@ import numpy as np
 from mesa import DataCollector, Model
 from mesa.discrete_space import Network
 
-from sim import rules
+from sim import footprint, rules
 from sim.agents import UserAgent
 from sim.config import Scenario
 from sim.network import MAX_COMPLETE_GRAPH_NODES, SocialGraph
@@ -26,6 +26,7 @@ class MessengerModel(DailyCycle, Model):
     """
 
     def __init__(self, scenario: Scenario, rng: Seed | None = None, graph: SocialGraph | None = None) -> None:
+        footprint.require(scenario, "mesa")  # before anything is allocated
         seed = scenario.experiment.seed if rng is None else rng
         world = build_world(scenario, seed, graph)
         super().__init__(rng=world.streams.mesa)

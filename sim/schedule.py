@@ -11,6 +11,7 @@ each of its coverage days (in timeline order), then one users x platforms array 
 from __future__ import annotations
 
 import datetime
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 
@@ -85,8 +86,13 @@ class DailyCycle(ABC):
 
     def record(self) -> None:
         """Observe today's state (one row of the time series)."""
-        self.records.append(metrics.observe(self.day, self.platforms.names, self.platforms.incumbent,
-                                            self.observation_counts(), self.user_state().alarm))
+        row = metrics.observe(self.day, self.platforms.names, self.platforms.incumbent, self.observation_counts(),
+                              self.user_state().alarm)
+        broken = [key for key, value in row.items() if not math.isfinite(value)]
+        if broken:
+            raise FloatingPointError(f"day {self.day}: {', '.join(broken)} is not a finite number; the users' "
+                                     "state has left the numbers (check the scenario's parameters)")
+        self.records.append(row)
 
     def observation_counts(self) -> np.ndarray:
         """Today's counts over users (:func:`sim.metrics.count_state`)."""

@@ -127,7 +127,7 @@ def test_scenario_list_has_the_configs_and_their_named_scenarios() -> None:
     assert named, "experiments/counterfactuals_2014.toml has [scenarios]"
     for choice in [choices[0], named[0]]:
         assert parse_choice(choice.value) == choice
-        assert choice.load({"population.n": 50}).population.n == 50
+        assert choice.load({"population.n": 300}).population.n == 300
 
 
 def test_named_scenario_overrides_apply(tmp_path: Path) -> None:
@@ -136,7 +136,7 @@ def test_named_scenario_overrides_apply(tmp_path: Path) -> None:
                       '[scenarios.late]\nevents.park_cabinet.day = 40\n', encoding="utf-8")
     assert [c.label for c in list_choices(tmp_path)] == ["mini", "mini › calm", "mini › late"]
     assert VizModel(config=f"{config}#calm", n=200).config.behaviour.mu == 0.05
-    late = parse_choice(f"{config}#late").load({"population.n": 50})
+    late = parse_choice(f"{config}#late").load({"population.n": 300})
     assert next(e.day for e in late.events if e.id == "park_cabinet") == 40
     with pytest.raises(ConfigError, match=r"no \[scenarios\.nope\]"):
         parse_choice(f"{config}#nope").load()

@@ -14,25 +14,39 @@ from sim.config.validation import build_scenario, did_you_mean, event_id
 __all__ = ["apply_overrides", "flatten", "load_config", "read_toml"]
 
 
-def read_toml(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+def read_toml(path: str | Path, _seen: tuple[Path, ...] = (), _via: str = "") -> dict[str, Any]:
     """Read a TOML file, resolving ``extends`` (relative to the file) into one merged dict."""
     path = Path(path)
+    name = f"{_via}{path}"
+    if path.is_dir():
+        raise ConfigError(f"config {name} is a directory, expected a TOML file")
     if not path.is_file():
-        raise ConfigError(f"config file not found: {path}")
+        raise ConfigError(f"config file not found: {name}")
     resolved = path.resolve()
     if resolved in _seen:
         chain = " -> ".join(str(p) for p in (*_seen, resolved))
         raise ConfigError(f"circular 'extends' in {path}: {chain}")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {name}: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config {name} is not UTF-8 text (byte {raw[exc.start]:#04x} at offset {exc.start}); "
+                          "a config is a TOML text file") from None
+    if "\x00" in text:
+        raise ConfigError(f"config {name} is not a text file (it holds NUL bytes); a config is a TOML text file")
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        raise ConfigError(f"config {name}: not valid TOML: {exc}") from None
     base = data.pop("extends", None)
     if base is None:
         return data
     if not isinstance(base, str):
         raise ConfigError(f"key 'extends' in {path}: expected a file name (string), got {base!r}")
-    parent = read_toml(path.parent / base, (*_seen, resolved))
+    parent = read_toml(path.parent / base, (*_seen, resolved), _via=f"{path}: extends ")
     return _merge(parent, data)
 
 

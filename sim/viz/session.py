@@ -118,7 +118,7 @@ def list_choices(folder: str | Path | None = None) -> list[ScenarioChoice]:
     for path in sorted(folder.glob("*.toml")):
         try:
             names = read_toml(path).get("scenarios", {})
-            load_config(path, {"population.n": 10})
+            load_config(path)
         except (ConfigError, ValueError, OSError):
             continue
         out.append(ScenarioChoice(path))
