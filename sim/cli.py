@@ -390,10 +390,10 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except (PermissionError, IsADirectoryError, NotADirectoryError, FileExistsError) as exc:
-        if args.debug:
+    except OSError as exc:
+        if args.debug or exc.filename is None:  # an OS error about no file is not the user's input
             raise
-        print(f"error: {exc.filename}: {exc.strerror}", file=sys.stderr)
+        print(f"error: {exc.filename}: {exc.strerror}", file=sys.stderr)  # e.g. a full disk, a read-only file
         return 2
     except KeyboardInterrupt:
         print("interrupted; finished runs are saved, run the same command again to resume", file=sys.stderr)

@@ -242,7 +242,7 @@ def load_experiment(path: str | Path, overrides: Mapping[str, Any] | None = None
         built.append(build_scenario(apply_overrides(base_data, flat, label), label + (" with --set" if cli else ""),
                                     base_dir=path.parent))
         scenarios[name] = flat
-    sweep = _parse_sweep(sweep_raw, where, data, cli) if sweep_raw is not None else None
+    sweep = _parse_sweep(sweep_raw, where, base_data, cli) if sweep_raw is not None else None
     files = _input_files(built)
     if sweep and "network.file" in sweep.params and isinstance(sweep.params["network.file"], list):
         files |= {str(path.parent / f): hashlib.sha256((path.parent / f).read_bytes()).hexdigest()

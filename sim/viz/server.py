@@ -35,7 +35,7 @@ def server_command(host: str = "127.0.0.1", port: int = 8765) -> list[str]:
 def resolve(config: str | None) -> ScenarioChoice:
     """The scenario to serve (``file.toml`` or ``file.toml#scenario``; None: the default), checked to load."""
     choice = parse_choice(os.path.abspath(config)) if config else default_choice()
-    choice.load({"population.n": 10})  # a bad config fails here, with its message, not in the browser
+    choice.load()  # a bad config fails here, with its message, not in the browser
     return choice
 
 
