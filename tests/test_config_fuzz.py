@@ -4,6 +4,7 @@ ConfigError: never another exception."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import math
@@ -88,10 +89,8 @@ def mutate(data: dict[str, Any], draw: Any) -> dict[str, Any]:
 
 
 def loads_cleanly(path: Path, overrides: dict[str, Any] | None = None) -> None:
-    try:
+    with contextlib.suppress(ConfigError):
         expand(load_experiment(path, overrides))
-    except ConfigError:
-        pass
 
 
 @SETTINGS
