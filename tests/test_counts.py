@@ -75,14 +75,37 @@ def test_codes_take_one_byte_up_to_eight_flags_and_two_above(n_flags, dtype):
     assert counter.count(n_flags - 1).dtype == np.int32
 
 
+N_LONG = (1 << 16) + 100  # two blocks of users for finding the changed ones (2^16 users each)
+
+
+def long_path() -> sp.csr_array:
+    """The adjacency of a path over N_LONG users."""
+    return sp.csr_array(sp.diags([np.ones(N_LONG - 1), np.ones(N_LONG - 1)], [-1, 1], dtype=np.int64))
+
+
+def counter_of(a: sp.csr_array, threads: int) -> counts.ContactCounts:
+    counter = counts.ContactCounts(a.indptr.astype(np.int64), a.indices.astype(np.int32), 1, threads=threads)
+    counter.update(counter.encode([np.zeros(N_LONG, bool)]))
+    return counter
+
+
+CHANGED = [0, 10, 11, N_LONG - 90, N_LONG - 1]  # three in the first block, two in the second
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_the_changed_users_are_found_in_order_with_the_entries_of_their_rows(threads):
+    counter = counter_of(long_path(), threads)
+    flag = np.zeros(N_LONG, bool)
+    flag[CHANGED] = True
+    users, entries = counter._changes(counter.encode([flag]))
+    assert users.tolist() == CHANGED
+    assert entries == 1 + 2 + 2 + 2 + 1                                    # the ends of the path have one contact
+
+
 def test_incremental_updates_on_two_threads_span_several_blocks_of_users():
-    # A path over 65,636 users: the changed users are found per block of 2^16 users, in two blocks here.
-    n = (1 << 16) + 100
-    a = sp.diags([np.ones(n - 1), np.ones(n - 1)], [-1, 1], format="csr", dtype=np.int64)
-    counter = counts.ContactCounts(a.indptr.astype(np.int64), a.indices.astype(np.int32), 1, threads=2)
-    flag = np.zeros(n, bool)
-    counter.update(counter.encode([flag]))
-    flag = flag.copy()
-    flag[[5, 10, 11, n - 90, n - 50]] = True                               # three in one block, two in the other
+    a = long_path()
+    counter = counter_of(a, 2)
+    flag = np.zeros(N_LONG, bool)
+    flag[CHANGED] = True
     counter.update(counter.encode([flag]))
     np.testing.assert_array_equal(counter.count(0), a @ flag.astype(np.int64))
