@@ -11,13 +11,14 @@ find_python = for c in python3.12 python3.13 python3 \
   "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { command -v "$$c"; exit 0; }; \
 done; exit 1
 
-.PHONY: run test test-fast viz bench lint assets clean help
+.PHONY: run test test-fast viz bench lint mutation assets clean help
 help:
 	@echo "make run    run the 2014 Korea experiment ($(CONFIG)), write results and figures"
 	@echo "make test   run the whole test suite (unit, equivalence, validation, browser)"
 	@echo "make viz    serve the interactive page on http://127.0.0.1:8765"
 	@echo "make bench  print engine and scaling benchmarks"
 	@echo "make lint   ruff check"
+	@echo "make mutation  mutation testing of the kernels, events and observation (mutmut, ~10 min; docs/TESTING.md)"
 
 $(STAMP): pyproject.toml
 	@py=$$($(find_python)) || { echo "error: no Python >= 3.12 found (tried python3.13, python3.12, python3, pyenv versions). Install one, e.g. 'pyenv install 3.12'." >&2; exit 1; }; \
@@ -47,6 +48,14 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+# A fresh mutmut run (its copy in mutants/ would keep stale copies of the modules it does not mutate), as plain
+# Python, on one core; then the mutants per module and outcome, and those not killed (docs/TESTING.md).
+mutation: $(STAMP)
+	rm -rf mutants
+	NUMBA_DISABLE_JIT=1 $(BIN)/mutmut run --max-children 1
+	@$(BIN)/mutmut results --all true | sed -E 's/^ *sim\.([a-z_]+)\..*: /\1 /' | sort | uniq -c
+	@$(BIN)/mutmut results
 
 clean:
 	rm -rf $(VENV) .pytest_cache
