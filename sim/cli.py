@@ -67,6 +67,8 @@ def _parse_set(items: list[str]) -> dict[str, Any]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from contextlib import closing
+
     from tqdm import tqdm
 
     from sim import footprint
@@ -95,33 +97,41 @@ def cmd_run(args: argparse.Namespace) -> int:
               "never happen", file=sys.stderr)
     as_given = {"file": str(args.config), "text": Path(args.config).read_text(encoding="utf-8"),
                 "overrides": overrides, "notices": list(exp.notices), "late_events": late, "inputs": exp.inputs}
-    store, resumed = ResultsStore.open(exp, specs, Path(args.out) if args.out else None, args.new, as_given)
-    finished = store.finished()
-    todo = [s for s in specs if s.run_id not in finished]
-    verb = "resuming" if resumed else "writing"
-    print(f"{verb} {store.root}: {len(specs)} runs ({len(finished)} already done, {len(todo)} to run)",
-          file=sys.stderr)
-    if todo:
-        # A single run goes in this process: a worker pool would only add start-up time and a copy.
-        workers = 1 if len(todo) == 1 and not (args.dask or args.scheduler) else args.workers
-        executor, resources = make_executor(workers, args.dask, args.scheduler)
-        bars = None if args.quiet else RunBars()
-        failed = 0
-        try:
-            with tqdm(total=len(specs), initial=len(finished), disable=args.quiet, unit="run",
-                      desc=exp.name, file=sys.stderr, position=0) as bar:
-                for result in iter_results(executor, todo, bars):
-                    store.write(result)
-                    failed += result.status == "failed"
-                    bar.set_postfix(failed=failed)
-                    bar.update()
-        finally:
-            if bars is not None:
-                bars.close()
-            executor.shutdown(wait=True, cancel_futures=True)
-            for resource in resources:
-                resource.close()
-    counts = store.finish(len(specs))
+    def note(message: str) -> None:
+        print(f"note: {message}", file=sys.stderr)
+
+    # The store holds the folder's lock until the aggregates are written: a second 'sim run' of the folder waits,
+    # then finds every run done.
+    store, resumed = ResultsStore.open(exp, specs, Path(args.out) if args.out else None, args.new, as_given, note)
+    with store:
+        finished = store.verify(specs, note)
+        todo = [s for s in specs if s.run_id not in finished]
+        verb = "resuming" if resumed else "writing"
+        print(f"{verb} {store.root}: {len(specs)} runs ({len(finished)} already done, {len(todo)} to run)",
+              file=sys.stderr)
+        if todo:
+            # A single run goes in this process: a worker pool would only add start-up time and a copy.
+            workers = 1 if len(todo) == 1 and not (args.dask or args.scheduler) else args.workers
+            executor, resources = make_executor(workers, args.dask, args.scheduler)
+            bars = None if args.quiet else RunBars()
+            failed = 0
+            try:
+                # closing(): on Ctrl-C, SIGTERM or an error here, iter_results stops the runs in flight at once.
+                with (tqdm(total=len(specs), initial=len(finished), disable=args.quiet, unit="run",
+                           desc=exp.name, file=sys.stderr, position=0) as bar,
+                      closing(iter_results(executor, todo, bars)) as results):
+                    for result in results:
+                        store.write(result)
+                        failed += result.status == "failed"
+                        bar.set_postfix(failed=failed)
+                        bar.update()
+            finally:
+                if bars is not None:
+                    bars.close()
+                executor.shutdown(wait=True, cancel_futures=True)
+                for resource in resources:
+                    resource.close()
+        counts = store.finish(len(specs), args.rebuild_aggregates, note)
     results = load_results(store.root)
     print(summary_table(results))
     print(f"\nresults: {store.root}")
@@ -282,6 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dask", action="store_true", help="run on a local dask.distributed cluster")
     run.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                      help="run on an existing dask.distributed cluster")
+    run.add_argument("--rebuild-aggregates", action="store_true",
+                     help="rebuild runs.parquet and timeseries.parquet from runs/ even if they hold finished runs "
+                          "that runs/ lacks (by default they are then kept, with a note)")
     run.add_argument("--plot", action="store_true", help="write figures into the results folder when done")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=cmd_run)
