@@ -18,7 +18,11 @@ import hashlib
 import itertools
 import json
 import math
+import os
 import re
+import signal
+import sys
+import threading
 import time
 import traceback
 from collections.abc import Iterator, Mapping
@@ -319,16 +323,69 @@ def run_one(spec: RunSpec, report: Report | None = None) -> RunResult:
         tell(RunProgress(spec.run_id, "end"))
 
 
+class _Escape(BaseException):
+    """Carries a signal handler's exception (``args[0]``) past a task's ``except Exception``."""
+
+
 class SerialExecutor(Executor):
-    """Runs each task at submit time in this process (``--workers 1``): simplest to debug and profile."""
+    """Runs each task at submit time in this process (``--workers 1``): simplest to debug and profile.
+
+    A SIGTERM handler's exception (``sim run`` raises one to stop like Ctrl-C) is raised from :meth:`submit`,
+    not left to the task: :func:`run_one` would record it as a failed run and the experiment would go on."""
 
     def submit(self, fn, /, *args, **kwargs) -> Future:  # type: ignore[override]
         future: Future = Future()
+        previous = signal.getsignal(signal.SIGTERM)
+        if not callable(previous) or threading.current_thread() is not threading.main_thread():
+            self._run(future, fn, args, kwargs)
+            return future
+        inside = True
+
+        def escape(signum: int, frame: Any) -> None:
+            nonlocal inside
+            if not inside:  # a second signal, or one after the task: no task to get past
+                previous(signum, frame)
+                return
+            inside = False
+            try:
+                previous(signum, frame)
+            except Exception as exc:
+                raise _Escape(exc) from None
+
+        signal.signal(signal.SIGTERM, escape)
         try:
-            future.set_result(fn(*args, **kwargs))
+            try:
+                self._run(future, fn, args, kwargs)
+            except _Escape as escaped:
+                raise escaped.args[0] from None
+        finally:
+            inside = False
+            signal.signal(signal.SIGTERM, previous)
+        return future
+
+    @staticmethod
+    def _run(future: Future, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        try:
+            result = fn(*args, **kwargs)
+        except _Escape:
+            raise
         except BaseException as exc:
             future.set_exception(exc)
-        return future
+        else:
+            future.set_result(result)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Initializer of worker and manager processes: on Linux, have the kernel SIGKILL this process when the
+    process that started it dies. A killed ``sim run`` would otherwise leave its workers running, then waiting
+    for work, for ever."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1  # <linux/prctl.h>
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL))
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def make_executor(workers: int | None = None, dask: bool = False,
@@ -336,10 +393,9 @@ def make_executor(workers: int | None = None, dask: bool = False,
     """An executor and the resources to close after it (dask client and cluster).
 
     ``scheduler`` connects to a running dask.distributed scheduler; ``dask`` starts a LocalCluster with
-    ``workers`` single-threaded worker processes; otherwise a local process pool (``workers = 1``: serial).
+    ``workers`` single-threaded worker processes; otherwise a local process pool (``workers = 1``: serial), whose
+    workers die with this process.
     """
-    import os
-
     n = workers or os.cpu_count() or 1
     if dask or scheduler:
         try:
@@ -357,7 +413,8 @@ def make_executor(workers: int | None = None, dask: bool = False,
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    return ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn")), []
+    return ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_die_with_parent, initargs=(os.getpid(),)), []
 
 
 def iter_results(executor: Executor, specs: list[RunSpec], report: Report | None = None
@@ -370,6 +427,9 @@ def iter_results(executor: Executor, specs: list[RunSpec], report: Report | None
 
     ``report`` receives the runs' progress: directly from runs in this process, through a queue from a
     local process pool's workers (drained here while waiting); runs on dask report nothing.
+
+    Stopped early (an exception here, such as Ctrl-C or SIGTERM, or the generator closed by its consumer), it
+    cancels the runs not started and kills a local pool's workers rather than wait for the runs in flight.
     """
     from collections import deque
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -380,8 +440,10 @@ def iter_results(executor: Executor, specs: list[RunSpec], report: Report | None
             worker_report = report
         elif isinstance(executor, ProcessPoolExecutor):
             import multiprocessing
+            from multiprocessing.managers import SyncManager
 
-            manager = multiprocessing.get_context("spawn").Manager()
+            manager = SyncManager(ctx=multiprocessing.get_context("spawn"))
+            manager.start(_die_with_parent, (os.getpid(),))
             queue = manager.Queue()
             worker_report = QueueReport(queue)
 
@@ -407,6 +469,13 @@ def iter_results(executor: Executor, specs: list[RunSpec], report: Report | None
             for future in done_now:
                 yield _result(future, pending.pop(future))
     finally:
+        if pending:
+            for future in pending:
+                future.cancel()
+            if isinstance(executor, ProcessPoolExecutor):
+                # No public way to stop a running task before Python 3.14 (ProcessPoolExecutor.kill_workers).
+                for process in list((executor._processes or {}).values()):
+                    process.kill()
         if manager is not None:
             manager.shutdown()
 
