@@ -577,7 +577,7 @@ class ResultsStore:
             if not (self.runs_dir / f"{rid}.json").exists():
                 stray = sorted(self.runs_dir.glob(f"{rid}.*"))[0]
                 tell(f"{stray} has no record {rid}.json (its run was stopped while being stored, or the record was "
-                     f"deleted); run {rid} runs again")
+                     f"deleted); run {rid} is run again")
                 continue
             try:
                 meta = self._record(rid)
@@ -585,7 +585,7 @@ class ResultsStore:
                     self._run_files(rid, meta)
                     finished.add(rid)
             except _DamageError as damaged:
-                tell(f"{damaged}; run {rid} runs again")
+                tell(f"{damaged}; run {rid} is run again")
         if restored:
             tell(f"restored {len(restored)} run(s) with no file left in {self.runs_dir} from the verified "
                  f"{' and '.join(AGGREGATES)}")
@@ -693,5 +693,5 @@ def load_results(root: str | Path) -> Results:
     except _DamageError as damaged:
         if damaged.path.name == MANIFEST:
             raise ResultsError(f"{damaged}; {again}: it rebuilds the manifest from {CONFIG}") from None
-        raise ResultsError(f"{damaged}; {again}: it computes the damaged runs again") from None
+        raise ResultsError(f"{damaged}; {again}: it computes the missing or damaged runs again") from None
     return Results(root=root, manifest=manifest, runs=runs, timeseries=timeseries)

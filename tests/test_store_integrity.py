@@ -307,3 +307,46 @@ def test_files_and_folders_follow_the_umask(umask: int, config: Path, tmp_path: 
     modes = {p.relative_to(tmp_path).as_posix(): p.stat().st_mode & 0o777 for p in paths}
     want = {name: (0o777 if (tmp_path / name).is_dir() else 0o666) & ~umask for name in modes}
     assert modes == want
+
+
+def test_a_deleted_runs_folder_with_damaged_aggregates_fails_clearly_and_runs_everything_again(
+        pristine: Path, config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = copy(pristine, tmp_path)
+    damage(folder / "runs", "delete")
+    damage(folder / "timeseries.parquet", "garble")
+    status, _, err = call(capsys, "results", str(folder))
+    assert_one_line_error(status, err, folder / "timeseries.parquet")
+    assert str(folder / "runs") in err
+    computed = count_runs(monkeypatch)
+    assert call(capsys, "run", str(config), "--out", str(folder), "--workers", "1", "--quiet")[0] == 0
+    assert sorted(computed) == sorted(RUNS)
+    assert_same_data(folder, pristine)
+
+
+def test_a_folder_written_before_checksums_were_kept_reads_and_resumes(
+        pristine: Path, config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Records without 'files' and a manifest without 'aggregates': their time series are checked by reading."""
+    folder = copy(pristine, tmp_path)
+    for path in (folder / "runs").glob("*.json"):
+        record = json.loads(path.read_text())
+        record.pop("files", None)
+        record.pop("pid", None)
+        path.write_text(json.dumps(record))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest.pop("aggregates", None)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    (folder / "config.toml").write_text((folder / "config.toml").read_text().split("\n", 1)[1])  # no hash line
+    status, out, err = call(capsys, "results", str(folder))
+    assert status == 0 and f"runs: {len(RUNS)} done" in out, err
+    damage(folder / "runs" / "baseline-r0.parquet", "truncate")
+    status, _, err = call(capsys, "results", str(folder))
+    assert_one_line_error(status, err, folder / "runs" / "baseline-r0.parquet")
+
+    computed = count_runs(monkeypatch)
+    status, _, err = call(capsys, "run", str(config), "--out", str(folder), "--workers", "1", "--quiet")
+    assert status == 0, err
+    assert computed == ["baseline-r0"]
+    assert str(folder / "config.toml") in err, "config.toml is brought up to date, saying so"
+    assert_same_data(folder, pristine)
