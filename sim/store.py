@@ -527,15 +527,16 @@ class ResultsStore:
                 ts.insert(0, "run_id", rid)
                 series.append(ts)
         run_frames = [pd.DataFrame(rows)] if rows else []
-        try:
-            agg_runs, agg_series = self._aggregates()
-        except _DamageError as damaged:
-            if not self.runs_dir.is_dir():
-                raise _DamageError(self.runs_dir, f"is missing, and {damaged}: nothing is left to read") from None
-        else:
-            traced = self._traces()
-            run_frames.append(agg_runs[~agg_runs["run_id"].isin(traced)])
-            series.append(agg_series[~agg_series["run_id"].isin(traced)])
+        traced = self._traces()
+        if set(manifest["runs"]) - traced:  # only then can the aggregates hold a run that runs/ lacks
+            try:
+                agg_runs, agg_series = self._aggregates()
+            except _DamageError as damaged:
+                if not self.runs_dir.is_dir():
+                    raise _DamageError(self.runs_dir, f"is missing, and {damaged}: nothing is left to read") from None
+            else:
+                run_frames.append(agg_runs[~agg_runs["run_id"].isin(traced)])
+                series.append(agg_series[~agg_series["run_id"].isin(traced)])
         run_frames = [f for f in run_frames if len(f)]
         series = [f for f in series if len(f)]
         runs = (pd.concat(run_frames, ignore_index=True).sort_values("run_id", kind="stable").reset_index(drop=True)
@@ -553,11 +554,11 @@ class ResultsStore:
         tell = tell or (lambda message: None)
         self.runs_dir.mkdir(exist_ok=True)
         traced = self._traces()
-        try:
-            agg_runs, agg_series = self._aggregates()
-            in_aggregates = dict(zip(agg_runs["run_id"], agg_runs["status"], strict=True))
-        except _DamageError:
-            in_aggregates = {}
+        in_aggregates: dict[str, str] = {}
+        if any(spec.run_id not in traced for spec in specs):
+            with suppress(_DamageError):  # unusable aggregates restore nothing
+                agg_runs, agg_series = self._aggregates()
+                in_aggregates = dict(zip(agg_runs["run_id"], agg_runs["status"], strict=True))
         finished: set[str] = set()
         restored: list[str] = []
         lost: list[str] = []
@@ -591,7 +592,7 @@ class ResultsStore:
                  f"{' and '.join(AGGREGATES)}")
         if lost:
             tell(f"{len(lost)} run(s) with no file left in {self.runs_dir} saved network snapshots, which the "
-                 f"aggregates do not hold; they run again: {', '.join(lost)}")
+                 f"aggregates do not hold; they are run again: {', '.join(lost)}")
         return finished
 
     def _restore(self, row: pd.Series, series: pd.DataFrame) -> None:
