@@ -381,8 +381,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class TerminatedError(Exception):
-    """SIGTERM arrived (what ``timeout`` and job schedulers send): stop like Ctrl-C."""
+class TerminatedError(BaseException):
+    """SIGTERM arrived (what ``timeout`` and job schedulers send): stop like Ctrl-C (a ``BaseException``, as
+    ``KeyboardInterrupt``, so that no ``except Exception`` records it as a failed run)."""
 
 
 def _terminate(signum: int, frame: object) -> None:

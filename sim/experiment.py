@@ -22,7 +22,6 @@ import os
 import re
 import signal
 import sys
-import threading
 import time
 import traceback
 from collections.abc import Iterator, Mapping
@@ -323,56 +322,19 @@ def run_one(spec: RunSpec, report: Report | None = None) -> RunResult:
         tell(RunProgress(spec.run_id, "end"))
 
 
-class _Escape(BaseException):
-    """Carries a signal handler's exception (``args[0]``) past a task's ``except Exception``."""
-
-
 class SerialExecutor(Executor):
     """Runs each task at submit time in this process (``--workers 1``): simplest to debug and profile.
 
-    A SIGTERM handler's exception (``sim run`` raises one to stop like Ctrl-C) is raised from :meth:`submit`,
-    not left to the task: :func:`run_one` would record it as a failed run and the experiment would go on."""
+    Ctrl-C and SIGTERM (``sim run`` turns it into a ``BaseException``, as Python does Ctrl-C) get past
+    :func:`run_one`'s ``except Exception``, so they stop the experiment instead of failing a run."""
 
     def submit(self, fn, /, *args, **kwargs) -> Future:  # type: ignore[override]
         future: Future = Future()
-        previous = signal.getsignal(signal.SIGTERM)
-        if not callable(previous) or threading.current_thread() is not threading.main_thread():
-            self._run(future, fn, args, kwargs)
-            return future
-        inside = True
-
-        def escape(signum: int, frame: Any) -> None:
-            nonlocal inside
-            if not inside:  # a second signal, or one after the task: no task to get past
-                previous(signum, frame)
-                return
-            inside = False
-            try:
-                previous(signum, frame)
-            except Exception as exc:
-                raise _Escape(exc) from None
-
-        signal.signal(signal.SIGTERM, escape)
         try:
-            try:
-                self._run(future, fn, args, kwargs)
-            except _Escape as escaped:
-                raise escaped.args[0] from None
-        finally:
-            inside = False
-            signal.signal(signal.SIGTERM, previous)
-        return future
-
-    @staticmethod
-    def _run(future: Future, fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-        try:
-            result = fn(*args, **kwargs)
-        except _Escape:
-            raise
+            future.set_result(fn(*args, **kwargs))
         except BaseException as exc:
             future.set_exception(exc)
-        else:
-            future.set_result(result)
+        return future
 
 
 def _die_with_parent(parent: int) -> None:
