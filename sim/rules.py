@@ -100,13 +100,23 @@ def forget(r, rest, delta):
 # Decisions (MODEL.md 7.4)
 # ---------------------------------------------------------------------------------------------------------
 
+#: The largest argument of exp below overflow, log(DBL_MAX); beyond it sigma is 0 in double precision.
+EXP_MAX = 709.782712893384
+
+
 def logistic(x, tau):
-    """sigma(x / tau); with tau = 0 the deterministic step (1 above 0, 1/2 at 0, 0 below)."""
+    """sigma(x / tau); with tau = 0 the deterministic step (1 above 0, 1/2 at 0, 0 below).
+
+    Far below zero (exp(-x / tau) beyond :data:`EXP_MAX`) sigma is 0, as compiled code's exp -> inf gives, and
+    pure Python would raise OverflowError."""
     if tau == 0.0:
         if x > 0.0:
             return 1.0
         return 0.5 if x == 0.0 else 0.0
-    return 1.0 / (1.0 + math.exp(-(x / tau)))
+    z = -(x / tau)
+    if z > EXP_MAX:
+        return 0.0
+    return 1.0 / (1.0 + math.exp(z))
 
 
 def chance(u, rate, x, tau):
