@@ -29,7 +29,7 @@ violation costs one χ² unit, so the patterns act as hard constraints; inside, 
 Every evaluation runs the same seeds (common random numbers), so L is a deterministic function of θ and
 differences between parameter sets are not noise. Statistics are those of the seed-mean run.
 
-**Search.** (1) A seeded Latin-hypercube sample (:class:`scipy.stats.qmc.LatinHypercube`) of ``samples``
+**Search.** (1) A seeded Latin-hypercube sample (:func:`sim.sampling.unit_latin_hypercube`) of ``samples``
 points over the prior ranges of :data:`PARAMETERS`; (2) Nelder-Mead in the unit cube of those ranges from the
 best point, at most ``refine`` evaluations (initial simplex: steps of 10 % of each range, toward the
 interior); (3) a second seeded Latin hypercube of ``local`` points in the box of ±15 % of each range around the
@@ -73,6 +73,7 @@ from sim.config import Scenario, apply_overrides, build_scenario, read_toml
 from sim.engine import ArrayModel
 from sim.metrics import weekly_ratio
 from sim.network import SocialGraph, build_graph
+from sim.sampling import unit_latin_hypercube
 from sim.validation import SavedResult, Section, save_figure
 from sim.validation.korea import (
     INCUMBENT,
@@ -393,8 +394,7 @@ def calibrate(config_path: str | Path, *, samples: int = 150, seeds: int = 2, re
     as_given = {"loss": given_total, **given_parts}
 
     # (1) Latin hypercube over the priors.
-    design = qmc.LatinHypercube(d=k, seed=np.random.default_rng(lhs_global)).random(samples)
-    for u in design:
+    for u in unit_latin_hypercube(k, samples, lhs_global):
         evaluate(u, "global")
     u_best = np.array(min(evaluate.records, key=lambda r: r["loss"])["u"])
 
@@ -412,7 +412,7 @@ def calibrate(config_path: str | Path, *, samples: int = 150, seeds: int = 2, re
     if local > 0:
         lo = np.clip(u_best - LOCAL_HALF_WIDTH, 0.0, 1.0)
         hi = np.clip(u_best + LOCAL_HALF_WIDTH, 0.0, 1.0)
-        for u in qmc.scale(qmc.LatinHypercube(d=k, seed=np.random.default_rng(lhs_local)).random(local), lo, hi):
+        for u in qmc.scale(unit_latin_hypercube(k, local, lhs_local), lo, hi):
             evaluate(u, "local")
 
     records = evaluate.records

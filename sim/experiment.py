@@ -37,6 +37,7 @@ from sim import make_model, metrics
 from sim.config import ConfigError, Scenario, apply_overrides, build_scenario, flatten, read_toml
 from sim.config.schema import IDENTIFIER
 from sim.progress import QueueReport, Report, RunProgress
+from sim.sampling import LevelsParameter, Parameter, RealParameter, latin_hypercube
 
 __all__ = ["EXPERIMENT_KEYS", "Experiment", "RunResult", "RunSpec", "SerialExecutor", "Sweep", "expand",
            "late_events", "load_experiment", "make_executor", "run_one"]
@@ -50,22 +51,20 @@ class Sweep:
     params: dict[str, Any]
     samples: int = 0
 
+    def parameters(self) -> list[Parameter]:
+        """The swept keys as typed parameters, in file order: a list is levels, ``{low, high}`` a real range."""
+        return [LevelsParameter(key, tuple(spec)) if isinstance(spec, list)
+                else RealParameter(key, float(spec["low"]), float(spec["high"]))
+                for key, spec in self.params.items()]
+
     def points(self, seed: int) -> list[dict[str, Any]]:
-        """The sweep's points in a fixed order (LHS seeded by the experiment seed)."""
-        keys = list(self.params)
+        """The sweep's points in a fixed order: the grid's full factorial, or a Latin hypercube
+        (:func:`sim.sampling.latin_hypercube`) seeded by the experiment seed (its own stream, so the points do
+        not move with the replications' seeds)."""
         if self.method == "grid":
+            keys = list(self.params)
             return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*self.params.values())]
-        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0x5EE9,)))
-        points: list[dict[str, Any]] = [{} for _ in range(self.samples)]
-        for key in keys:
-            spec = self.params[key]
-            strata = (rng.permutation(self.samples) + rng.random(self.samples)) / self.samples
-            for point, q in zip(points, strata, strict=True):
-                if isinstance(spec, list):
-                    point[key] = spec[min(int(q * len(spec)), len(spec) - 1)]
-                else:
-                    point[key] = float(spec["low"] + q * (spec["high"] - spec["low"]))
-        return points
+        return latin_hypercube(self.parameters(), self.samples, np.random.SeedSequence(seed, spawn_key=(0x5EE9,)))
 
 
 @dataclass(frozen=True)
