@@ -71,6 +71,7 @@ from scipy.stats import qmc
 
 from sim.config import Scenario, apply_overrides, build_scenario, read_toml
 from sim.engine import ArrayModel
+from sim.intervals import mean_ci95
 from sim.metrics import weekly_ratio
 from sim.network import SocialGraph, build_graph
 from sim.sampling import unit_latin_hypercube
@@ -319,14 +320,13 @@ def _holds_up(series: Sequence[pd.DataFrame]) -> tuple[bool, dict[str, list[floa
     for ts in series:
         st = patterns(ts)
         runs.append({c.key: st["drift"] + 1 if c.key == "burn_in" else st[c.key] for c in CONSTRAINTS})
-    t = float(stats.t.ppf(0.95, len(series) - 1))
     ok = True
     for c in CONSTRAINTS:
         v = np.array([r[c.key] for r in runs], dtype=float)
         if not np.all(np.isfinite(v)):
             return False, {c.key: [r[c.key] for r in runs] for c in CONSTRAINTS}
-        half = t * v.std(ddof=1) / math.sqrt(len(v))
-        ok &= bool(v.mean() - half >= c.low and v.mean() + half <= c.high)
+        mean, half = mean_ci95(v, one_sided=True)
+        ok &= bool(mean - half >= c.low and mean + half <= c.high)
     return ok, {c.key: [r[c.key] for r in runs] for c in CONSTRAINTS}
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 
 from sim import metrics
 from sim.config import Scenario
+from sim.dates import date_of
 from sim.events import Timeline
 from sim.network import SocialGraph
 from sim.platforms import PlatformState
@@ -105,8 +106,7 @@ class DailyCycle(ABC):
     @property
     def date(self) -> datetime.date | None:
         """Calendar date of the current day, if the scenario has a start date."""
-        start = self.config.experiment.start_date
-        return datetime.date.fromisoformat(start) + datetime.timedelta(days=self.day) if start else None
+        return date_of(self.config.experiment.start_date, self.day)
 
     # The engine-specific mechanics ---------------------------------------------------------------------
     @abstractmethod

@@ -6,21 +6,11 @@ from __future__ import annotations
 import math
 
 import pandas as pd
-from scipy import stats
 
+from sim.intervals import mean_ci95
 from sim.store import Results
 
-__all__ = ["ci95", "summarise", "summary_table"]
-
-
-def ci95(values: pd.Series) -> tuple[float, float]:
-    """Mean and half-width of the 95% t confidence interval (half-width NaN for fewer than 2 values)."""
-    x = values.dropna().astype(float)
-    if len(x) == 0:
-        return math.nan, math.nan
-    if len(x) < 2:
-        return float(x.mean()), math.nan
-    return float(x.mean()), float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
+__all__ = ["summarise", "summary_table"]
 
 
 def _groups(results: Results) -> list[str]:
@@ -32,7 +22,7 @@ def _groups(results: Results) -> list[str]:
 
 def summarise(results: Results) -> pd.DataFrame:
     """One row per scenario (and sweep point): n runs and, per outcome, ``<name>`` (mean) and ``<name>_ci``
-    (95% half-width), in scenario order of the manifest."""
+    (95% half-width, :func:`sim.intervals.mean_ci95`), in scenario order of the manifest."""
     done = results.done
     if done.empty:
         return pd.DataFrame()
@@ -44,7 +34,7 @@ def summarise(results: Results) -> pd.DataFrame:
         row = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
         row["runs"] = len(grp)
         for c in outcome_cols:
-            row[c], row[f"{c}_ci"] = ci95(grp[c])
+            row[c], row[f"{c}_ci"] = mean_ci95(grp[c])
         rows.append(row)
     table = pd.DataFrame(rows)
     order = {name: i for i, name in enumerate(results.manifest.get("scenarios", []))}

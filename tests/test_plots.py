@@ -3,6 +3,8 @@ saved numbers (read back from the matplotlib artists); partial folders plot, wro
 
 from __future__ import annotations
 
+import datetime
+import math
 import shutil
 from pathlib import Path
 
@@ -15,8 +17,11 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 from matplotlib.lines import Line2D
+from scipy import stats
 
 from sim.cli import main
+from sim.dates import date_of, month_starts
+from sim.intervals import mean_ci95
 from sim.metrics import weekly_ratio
 from sim.palette import platform_colours
 from sim.plots import (
@@ -309,3 +314,27 @@ def test_wrong_folder_and_format_fail_clearly(korea: Results, tmp: Path,
     assert "is not a results folder" in capsys.readouterr().err
     with pytest.raises(ValueError, match="expected some of png, svg, pdf"):
         plot_results(korea, tmp / "never", formats=("jpeg",))
+
+
+# What the figures share with the summaries and the page ----------------------------------------------------
+def test_the_95_percent_interval_is_the_t_interval_the_summaries_always_used() -> None:
+    rng = np.random.default_rng(3)
+    for n in (2, 3, 10, 41):
+        x = pd.Series(rng.normal(0.3, 0.1, n))
+        half = stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / math.sqrt(n)  # the formula of sim.summary before
+        assert mean_ci95(x) == (float(x.mean()), float(half))
+        assert mean_ci95(x.to_numpy(), one_sided=True)[1] == float(stats.t.ppf(0.95, n - 1) * x.std(ddof=1)
+                                                                     / math.sqrt(n))
+    assert mean_ci95([0.5, math.nan, 0.7]) == mean_ci95([0.5, 0.7])
+    mean, half = mean_ci95([0.5])
+    assert mean == 0.5 and math.isnan(half)
+    assert all(math.isnan(v) for v in mean_ci95([]))
+
+
+def test_a_day_is_dated_from_the_start_date_and_months_start_where_the_calendar_says() -> None:
+    assert date_of("2014-09-01", 0) == datetime.date(2014, 9, 1)
+    assert date_of("2014-09-01", 30) == date_of(datetime.date(2014, 9, 1), 30) == datetime.date(2014, 10, 1)
+    assert date_of("", 30) is None and date_of(None, 3) is None
+    assert month_starts("2014-12-15", 50) == [17, 48]  # Jan 1 and Feb 1 of the next year
+    assert month_starts("2016-02-01", 29) == [0, 29]  # a leap February
+    assert month_starts("2014-09-02", 28) == []

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.intervals import mean_ci95
 from sim.plots.style import Platforms, done_ids, new_figure, style
 from sim.store import Results
-from sim.summary import ci95
 
 __all__ = ["Outcome", "outcome_values", "plot_scenario_outcomes", "plot_sweep", "sweep_outcomes"]
 
@@ -67,10 +67,10 @@ def sweep_outcomes(pf: Platforms) -> list[Outcome]:
 
 
 def outcome_values(runs: pd.DataFrame, outcome: Outcome, by: list[str]) -> pd.DataFrame:
-    """Mean and 95% CI half-width (:func:`sim.summary.ci95`) of ``outcome`` over the runs of each ``by``
+    """Mean and 95% CI half-width (:func:`sim.intervals.mean_ci95`) of ``outcome`` over the runs of each ``by``
     group, in the plotted unit. Columns: the ``by`` columns, mean, half."""
     values = outcome.compute(runs) * outcome.scale
-    rows = [(*(key if isinstance(key, tuple) else (key,)), *ci95(grp))
+    rows = [(*(key if isinstance(key, tuple) else (key,)), *mean_ci95(grp))
             for key, grp in values.groupby([runs[c] for c in by], sort=True)]
     return pd.DataFrame(rows, columns=[*by, "mean", "half"])
 

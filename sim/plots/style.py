@@ -4,7 +4,6 @@ the mean with its 95% band across replications."""
 from __future__ import annotations
 
 import contextlib
-import datetime
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -15,9 +14,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.transforms import blended_transform_factory
 
+from sim.dates import date_of, month_starts
+from sim.intervals import mean_ci95
 from sim.palette import label_for, platform_colours
 from sim.store import Results, ResultsError
-from sim.summary import ci95
 
 __all__ = ["BASELINE_COLOUR", "SCENARIO_COLOURS", "EventMark", "Platforms", "apply_day_axis", "done_ids",
            "draw_event_key", "mark_events", "mean_band", "new_figure", "percent", "scenario_events",
@@ -119,21 +119,17 @@ def series_of(results: Results, run_ids: Sequence[str]) -> pd.DataFrame:
 
 def mean_band(ts: pd.DataFrame, values: pd.Series) -> pd.DataFrame:
     """Per day of ``ts``: mean of ``values`` (aligned with ``ts``) across runs and the 95% CI half-width
-    (:func:`sim.summary.ci95`; NaN for a single run). Columns day, mean, half."""
-    rows = [(day, *ci95(grp)) for day, grp in values.groupby(ts["day"], sort=True)]
+    (:func:`sim.intervals.mean_ci95`; NaN for a single run). Columns day, mean, half."""
+    rows = [(day, *mean_ci95(grp)) for day, grp in values.groupby(ts["day"], sort=True)]
     return pd.DataFrame(rows, columns=["day", "mean", "half"])
 
 
 # Calendar axis and events ----------------------------------------------------------------------------------
-def _date(start: str, day: int) -> datetime.date:
-    return datetime.date.fromisoformat(start) + datetime.timedelta(days=int(day))
-
-
 def day_label(start: str, day: int) -> str:
     """'Oct 1' for a start date, else 'day 30'."""
     if not start:
         return f"day {day}"
-    d = _date(start, day)
+    d = date_of(start, day)
     return f"{d:%b} {d.day}"
 
 
@@ -144,16 +140,10 @@ def apply_day_axis(ax: Axes, start: str, last_day: int) -> None:
     if not start:
         ax.set_xlabel("day")
         return
-    d0 = datetime.date.fromisoformat(start)
-    ticks: list[int] = []
-    month = datetime.date(d0.year, d0.month, 1)
-    while (month - d0).days <= last_day:
-        if month >= d0:
-            ticks.append((month - d0).days)
-        month = datetime.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    ticks = month_starts(start, last_day)
     ax.set_xticks(ticks, [day_label(start, t) for t in ticks])
     ax.set_xticks(range(0, last_day + 1, 7), minor=True)
-    ax.set_xlabel(f"date (day 0 = {day_label(start, 0)}, {d0.year})")
+    ax.set_xlabel(f"date (day 0 = {day_label(start, 0)}, {date_of(start, 0).year})")
 
 
 @contextlib.contextmanager

@@ -16,7 +16,6 @@ module's own (Mesa's ``ModelCreator`` cannot show slider values or reset them wh
 
 from __future__ import annotations
 
-import datetime
 import html
 from collections.abc import Callable
 from typing import Any
@@ -27,6 +26,7 @@ from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import force_update, update_counter
 
 from sim.config import ConfigError
+from sim.dates import date_of
 from sim.palette import label_for, platform_colours
 from sim.viz.drawing import ALARMING_KINDS, ChartPicture, NetworkPicture
 from sim.viz.session import (
@@ -203,7 +203,7 @@ def SeriesView(model: VizModel) -> None:
     start = model.config.experiment.start_date
     picture = solara.use_memo(
         lambda: ChartPicture(model.platforms.names, model.platforms.incumbent, last_day,
-                             datetime.date.fromisoformat(start) if start else None),
+                             date_of(start, 0)),
         [model])
     png = solara.use_memo(lambda: picture.render(model.records, model.timeline.fired(model.day), last_day),
                           [model, model.day])
@@ -216,7 +216,7 @@ def _event_rows(model: VizModel, events: list[tuple[int, str, str]]) -> str:
     start = model.config.experiment.start_date
     rows = []
     for day, kind, note in events:
-        date = datetime.date.fromisoformat(start) + datetime.timedelta(days=day) if start else None
+        date = date_of(start, day)
         when = f"{day}&nbsp;·&nbsp;{date:%-d&nbsp;%b}" if date else str(day)
         colour = "#D55E00" if kind in ALARMING_KINDS else "#0072B2"
         rows.append(f"<tr><td style='white-space:nowrap;padding:3px 10px 3px 0'>{when}</td>"

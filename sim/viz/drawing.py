@@ -22,6 +22,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 from PIL import Image
 
 from sim.config import EventSpec
+from sim.dates import date_of, month_starts
 from sim.network import SocialGraph
 from sim.palette import label_for, platform_colours
 
@@ -134,14 +135,8 @@ def _percent(y: float, _pos: Any = None) -> str:
 
 def _date_ticks(ax: Any, start: datetime.date, last_day: int) -> None:
     """Label the day axis with the first of each month (``1 Oct``)."""
-    days, labels = [], []
-    d = start.replace(day=1)
-    while (d - start).days <= last_day:
-        if d >= start:
-            days.append((d - start).days)
-            labels.append(f"{d.day} {d:%b}")
-        d = (d.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
-    ax.set_xticks(days, labels)
+    days = month_starts(start, last_day)
+    ax.set_xticks(days, [f"{d.day} {d:%b}" for d in (date_of(start, day) for day in days)])
 
 
 class ChartPicture:
