@@ -1,5 +1,6 @@
 """Figures from results folders: each kind is drawn for its kind of experiment, and what is drawn is the
-saved numbers (read back from the matplotlib artists); partial folders plot, wrong folders fail clearly."""
+saved numbers (read back from the matplotlib artists); the folder is read once into plot data, which the
+drawing takes; partial folders plot, wrong folders fail clearly."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from sim.palette import platform_colours
 from sim.plots import (
     make_figures,
     plot_composition,
+    plot_data,
     plot_network,
     plot_results,
     plot_scenario_outcomes,
@@ -35,8 +37,8 @@ from sim.plots import (
     plot_sweep_timeseries,
     plot_timeseries,
 )
+from sim.plots.data import composition, event_marks, network_data
 from sim.plots.observed import KAKAOTALK_WEEKLY_KOREANCLICK
-from sim.plots.timeseries import composition
 from sim.store import Results, ResultsError, load_results
 from sim.summary import summarise
 
@@ -117,7 +119,7 @@ def daily_mean(results: Results, column: str, scenario: str = "baseline") -> pd.
 # Time series ---------------------------------------------------------------------------------------------
 def test_timeseries_draws_the_mean_over_replications_with_events_and_dates(korea: Results, tmp: Path) -> None:
     with pytest.warns(UserWarning, match="observed 2014 panel data not found"):
-        fig = plot_timeseries(korea, observed_dir=tmp / "no-data")
+        fig = plot_timeseries(plot_data(korea, observed_dir=tmp / "no-data"))
     for p in ("kakaotalk", "telegram", "line"):
         line = artist(fig, f"mean:{p}")
         expected = daily_mean(korea, f"active_{p}")
@@ -144,7 +146,7 @@ def test_timeseries_sets_the_model_weekly_ratio_against_the_panels(korea: Result
     (data / "weekly_users_rankey.csv").write_text(
         "week_start,day,app,weekly_users,avg_daily_users,source\n2014-09-28,27,telegram,1381103,,x\n"
         "2014-09-28,27,kakaotalk,29235772,,x\n")
-    fig = plot_timeseries(korea, observed_dir=data)
+    fig = plot_timeseries(plot_data(korea, observed_dir=data))
     koreanclick, rankey = artist(fig, "observed:o"), artist(fig, "observed:s")
     np.testing.assert_array_equal(koreanclick.get_xdata(), [14, 42])
     np.testing.assert_allclose(koreanclick.get_ydata(), [100 * 0.04e6 / KAKAOTALK_WEEKLY_KOREANCLICK,
@@ -158,13 +160,13 @@ def test_timeseries_sets_the_model_weekly_ratio_against_the_panels(korea: Result
 
 def test_timeseries_of_another_experiment_has_no_observed_panel(sweep1: Results) -> None:
     manifest = {**sweep1.manifest, "start_date": "", "sweep": None}
-    fig = plot_timeseries(Results(sweep1.root, manifest, sweep1.runs, sweep1.timeseries))
+    fig = plot_timeseries(plot_data(Results(sweep1.root, manifest, sweep1.runs, sweep1.timeseries)))
     assert len(fig.axes) == 3  # rivals, incumbent, event key
     assert fig.axes[1].get_xlabel() == "day"
 
 
 def test_composition_stacks_the_saved_partition(korea: Results) -> None:
-    fig = plot_composition(korea)
+    fig = plot_composition(plot_data(korea))
     inc_only = daily_mean(korea, "incumbent_only")
     rivals_only = daily_mean(korea, "rivals_only")
     np.testing.assert_allclose(artist(fig, "top:incumbent_only").get_ydata(), 100 * inc_only)
@@ -182,7 +184,7 @@ def test_composition_falls_back_without_the_partition_columns(korea: Results) ->
 
 
 def test_scenario_timeseries_has_every_scenario_and_the_moved_event(scenarios: Results) -> None:
-    fig = plot_scenario_timeseries(scenarios)
+    fig = plot_scenario_timeseries(plot_data(scenarios))
     for s in ("baseline", "no_apology", "early_apology"):
         np.testing.assert_allclose(artist(fig, f"scenario:{s}").get_ydata(),
                                    100 * daily_mean(scenarios, "active_telegram", s))
@@ -192,7 +194,7 @@ def test_scenario_timeseries_has_every_scenario_and_the_moved_event(scenarios: R
 
 # Outcomes ------------------------------------------------------------------------------------------------
 def test_scenario_outcomes_are_the_summarised_means(scenarios: Results) -> None:
-    fig = plot_scenario_outcomes(scenarios)
+    fig = plot_scenario_outcomes(plot_data(scenarios))
     table = summarise(scenarios).set_index("scenario")
     order = ["baseline", "no_apology", "early_apology"]
     for key, scale in (("peak_telegram", 100), ("peak_day_telegram", 1), ("peak_line", 100),
@@ -212,7 +214,7 @@ def test_one_parameter_sweep_is_a_line_with_band(sweep1: Results) -> None:
     table = summarise(sweep1)
     np.testing.assert_allclose(line.get_xdata(), table["param:behaviour.mu"])
     np.testing.assert_allclose(line.get_ydata(), 100 * table["peak_telegram"])
-    curves = plot_sweep_timeseries(sweep1)
+    curves = plot_sweep_timeseries(plot_data(sweep1))
     for point in (0, 1):
         runs = sweep1.done.loc[sweep1.done["point"] == point, "run_id"]
         ts = sweep1.timeseries[sweep1.timeseries["run_id"].isin(runs)]
@@ -221,7 +223,7 @@ def test_one_parameter_sweep_is_a_line_with_band(sweep1: Results) -> None:
 
 
 def test_two_parameter_sweep_is_a_heatmap_of_grouped_means(sweep2: Results) -> None:
-    fig = plot_sweep(sweep2)
+    fig = plot_sweep(plot_data(sweep2))
     done = sweep2.done
     expected = (done.groupby(["param:events.prosecutors_team.intensity", "param:behaviour.mu"])["peak_telegram"]
                 .mean().unstack().to_numpy())
@@ -231,7 +233,7 @@ def test_two_parameter_sweep_is_a_heatmap_of_grouped_means(sweep2: Results) -> N
 
 
 def test_lhs_sweep_is_a_scatter_of_runs_and_point_means(lhs: Results) -> None:
-    fig = plot_sweep(lhs)
+    fig = plot_sweep(plot_data(lhs))
     table = summarise(lhs)
     for ax, key in zip(fig.axes[:2], ("behaviour.mu", "events.prosecutors_team.intensity"), strict=True):
         means, = (a for a in ax.get_children() if a.get_gid() == "peak_telegram")
@@ -245,7 +247,7 @@ def test_lhs_sweep_is_a_scatter_of_runs_and_point_means(lhs: Results) -> None:
 def test_network_panels_colour_primary_platform_and_ring_multihomers(korea: Results) -> None:
     run_id = "baseline-r0"
     snaps = korea.snapshots(run_id)
-    fig = plot_network(korea, run_id)
+    fig = plot_network(plot_data(korea).info, network_data(korea, run_id))
     colours = platform_colours(korea.manifest["platforms"])
     positions = []
     for day in SNAPSHOT_DAYS:
@@ -260,6 +262,33 @@ def test_network_panels_colour_primary_platform_and_ring_multihomers(korea: Resu
         positions.append(np.sort(nodes.get_offsets(), axis=0))
     for pos in positions[1:]:
         np.testing.assert_array_equal(pos, positions[0])  # one layout for all days
+
+
+# Plot data -----------------------------------------------------------------------------------------------
+def test_the_folder_is_read_once_and_the_drawing_needs_only_the_plot_data(korea: Results, tmp: Path) -> None:
+    folder = tmp / "read-once"
+    shutil.copytree(korea.root, folder)
+    results = load_results(folder)
+    with pytest.warns(UserWarning, match="observed 2014 panel data not found"):
+        data = plot_data(results, observed_dir=tmp / "no-data")
+    snaps = network_data(results, "baseline-r0")
+    shutil.rmtree(folder)
+    for fig in (plot_timeseries(data), plot_composition(data), plot_network(data.info, snaps)):
+        assert fig.axes
+
+
+def test_plot_data_bands_are_the_daily_mean_and_95_percent_interval_over_runs(korea: Results) -> None:
+    data = plot_data(korea)
+    baseline = data.scenario("baseline")
+    assert baseline.runs == 3 and baseline.last_day == 60 and list(data.scenarios) == ["baseline"]
+    band = baseline.active["telegram"]
+    ts = korea.timeseries
+    for day in (0, 17, 60):
+        assert (band.mean[day], band.half[day]) == mean_ci95(ts.loc[ts["day"] == day, "active_telegram"])
+    assert [e.day for e in event_marks(data.timelines["baseline"], 60)] == sorted(
+        e["day"] for e in korea.manifest["events"] if e["day"] <= 60)
+    with pytest.raises(ResultsError, match="no finished runs of scenario 'nope'"):
+        data.scenario("nope")
 
 
 # Folders -------------------------------------------------------------------------------------------------

@@ -1,10 +1,12 @@
 """Figures from a results folder (``sim plot``, ``sim run --plot``): read the saved files, never re-run.
 
-:func:`make_figures` picks what fits the experiment; each ``plot_*`` function returns one Figure (so tests can
-read the plotted numbers) and :func:`plot_results` writes them in the requested formats:
+Data flows one way: results folder -> :func:`sim.plots.data.plot_data` (read once into typed plot data) ->
+``plot_*`` (drawing only). :func:`make_figures` picks what fits the experiment; each ``plot_*`` function
+returns one Figure (so tests can read the plotted numbers) and :func:`plot_results` writes them in the
+requested formats:
 
-- ``timeseries``: active share of each rival and of the incumbent, mean and 95% band, events marked; for the
-  2014 episode also the model's weekly ratio against the observed panels (no sweep)
+- ``timeseries``: active share of each rival and of the incumbent, mean and 95% band, events marked; for
+  results with observed panels also the model's weekly ratio against them (no sweep)
 - ``composition``: users on the incumbent only, on both, on rivals only (no sweep)
 - ``scenario_outcomes``, ``scenario_timeseries``: scenarios compared (more than one scenario, no sweep)
 - ``sweep[_<scenario>]``: outcomes against the swept parameters; ``sweep_timeseries``: one-parameter grids
@@ -19,9 +21,10 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
+from sim.plots.data import PlotData, network_data, plot_data
 from sim.plots.network import MAX_NODES, plot_network
 from sim.plots.outcomes import plot_scenario_outcomes, plot_sweep
-from sim.plots.style import done_ids, style
+from sim.plots.style import style
 from sim.plots.timeseries import (
     plot_composition,
     plot_scenario_timeseries,
@@ -30,52 +33,41 @@ from sim.plots.timeseries import (
 )
 from sim.store import Results
 
-__all__ = ["FORMATS", "make_figures", "plot_composition", "plot_network", "plot_results",
+__all__ = ["FORMATS", "PlotData", "make_figures", "plot_composition", "plot_data", "plot_network", "plot_results",
            "plot_scenario_outcomes", "plot_scenario_timeseries", "plot_sweep", "plot_sweep_timeseries",
            "plot_timeseries"]
 
 FORMATS = ("png", "svg", "pdf")
 
 
-def _scenarios_with_runs(results: Results) -> list[str]:
-    done = set(results.done["scenario"])
-    return [s for s in results.manifest["scenarios"] if s in done]
-
-
-def _snapshot_run(results: Results, scenario: str) -> str | None:
-    """The scenario's first finished run (lowest sweep point, then replication) that saved snapshots."""
-    runs = results.done[results.done["scenario"] == scenario].sort_values(["point", "replication"])
-    return next((rid for rid in runs["run_id"] if (results.root / "runs" / f"{rid}.npz").exists()), None)
-
-
 def make_figures(results: Results) -> dict[str, Figure]:
     """The figures that fit the experiment, by file stem. Raises ResultsError if no run has finished."""
-    done_ids(results)
-    scenarios = _scenarios_with_runs(results)
+    data = plot_data(results)
+    scenarios = list(data.scenarios)
     main = "baseline" if "baseline" in scenarios else scenarios[0]
-    sweep = results.manifest.get("sweep")
+    sweep = data.sweep
     figures: dict[str, Figure] = {}
     if sweep:
         for s in scenarios:
-            figures["sweep" if len(scenarios) == 1 else f"sweep_{s}"] = plot_sweep(results, s)
-        if sweep["method"] == "grid" and len(sweep["params"]) == 1:
-            figures["sweep_timeseries"] = plot_sweep_timeseries(results, main)
+            figures["sweep" if len(scenarios) == 1 else f"sweep_{s}"] = plot_sweep(data, s)
+        if main in sweep.points:
+            figures["sweep_timeseries"] = plot_sweep_timeseries(data, main)
     else:
-        figures["timeseries"] = plot_timeseries(results, main)
-        figures["composition"] = plot_composition(results, main)
+        figures["timeseries"] = plot_timeseries(data, main)
+        figures["composition"] = plot_composition(data, main)
         if len(scenarios) > 1:
-            figures["scenario_outcomes"] = plot_scenario_outcomes(results)
-            figures["scenario_timeseries"] = plot_scenario_timeseries(results)
-    n = results.manifest.get("config_resolved", {}).get("population", {}).get("n", 0)
+            figures["scenario_outcomes"] = plot_scenario_outcomes(data)
+            figures["scenario_timeseries"] = plot_scenario_timeseries(data)
+    n = data.info.users or 0
     for s in scenarios:
-        run_id = _snapshot_run(results, s)
+        run_id = data.snapshot_runs.get(s)
         if run_id is None:
             continue
         if n > MAX_NODES:
             warnings.warn(f"{results.root}: network snapshots of {n} users not drawn (more than {MAX_NODES})",
                           stacklevel=2)
             break
-        figures[f"network_{s}"] = plot_network(results, run_id)
+        figures[f"network_{s}"] = plot_network(data.info, network_data(results, run_id))
     return figures
 
 

@@ -1,8 +1,7 @@
-"""Network snapshots: the social graph coloured by each user's primary platform on the saved days."""
+"""Network snapshots: the social graph coloured by each user's primary platform on the saved days, drawn from
+:class:`sim.plots.data.NetworkSnapshots`."""
 
 from __future__ import annotations
-
-import re
 
 import networkx as nx
 import numpy as np
@@ -10,19 +9,14 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from sim.plots.data import ExperimentInfo, NetworkSnapshots
 from sim.plots.style import Platforms, day_label, new_figure, style
-from sim.store import Results
 
-__all__ = ["MAX_NODES", "layout", "plot_network", "snapshot_days"]
+__all__ = ["MAX_NODES", "layout", "plot_network"]
 
 #: Larger graphs are not drawn: unreadable, and networkx's layout of 2,000 nodes already takes ~20 s.
 MAX_NODES = 2000
 NO_PLATFORM = "#d9d9d9"
-
-
-def snapshot_days(snaps: dict[str, np.ndarray]) -> list[int]:
-    """The days saved in a run's snapshots, in order."""
-    return sorted(int(m.group(1)) for k in snaps if (m := re.fullmatch(r"primary_(\d+)", k)))
 
 
 def layout(indptr: np.ndarray, indices: np.ndarray) -> np.ndarray:
@@ -48,18 +42,14 @@ def _ring_colours(active: np.ndarray, primary: np.ndarray, colours: np.ndarray) 
     return ring
 
 
-def plot_network(results: Results, run_id: str) -> Figure:
+def plot_network(info: ExperimentInfo, snaps: NetworkSnapshots) -> Figure:
     """A row of panels, one per saved day, of the run's graph: nodes filled with the colour of their primary
     platform; users active on two or more platforms (multi-homers) ringed in the colour of the other platform
     they use (black if on three or more). One layout for all days."""
-    snaps = results.snapshots(run_id)
-    if not snaps:
-        raise ValueError(f"{results.root}: run {run_id} saved no network snapshots "
-                         "(set experiment.snapshot_days)")
-    pf = Platforms(results.manifest)
-    start = results.manifest.get("start_date", "")
-    days = snapshot_days(snaps)
-    indptr, indices = snaps["indptr"], snaps["indices"]
+    pf = Platforms(info)
+    start = info.start_date
+    days = snaps.days
+    indptr, indices = snaps.indptr, snaps.indices
     pos = layout(indptr, indices)
     n = len(pos)
     rows = np.repeat(np.arange(n), np.diff(indptr))
@@ -72,8 +62,8 @@ def plot_network(results: Results, run_id: str) -> Figure:
         fig = new_figure(3.3 * len(days) + 0.4, 4.1)
         axes = np.atleast_1d(fig.subplots(1, len(days)))
         for ax, day in zip(axes, days, strict=True):
-            primary = snaps[f"primary_{day}"].astype(int)
-            active = snaps[f"active_{day}"]
+            primary = snaps.primary[day]
+            active = snaps.active[day]
             multi = active.sum(axis=1) >= 2
             ring = _ring_colours(active, primary, colours)
             ax.add_collection(LineCollection(segments, colors="#b5b5b5", linewidths=0.25, alpha=0.35,
@@ -98,5 +88,5 @@ def plot_network(results: Results, run_id: str) -> Figure:
             handles.append(Line2D([], [], ls="none", marker="o", ms=7, mfc="white", mec="black", mew=1.6,
                                   label="ring: on 3+ platforms"))
         fig.legend(handles=handles, loc="outside lower center", ncols=len(handles))
-        fig.suptitle(f"{results.manifest['name']}: network of {n} users by primary platform (run {run_id})")
+        fig.suptitle(f"{info.name}: network of {n} users by primary platform (run {snaps.run_id})")
     return fig

@@ -1,5 +1,6 @@
 """Figures of per-run outcomes: by scenario (dot and 95% CI whisker) and against swept parameters (line with
-band, heatmaps, or scatter for Latin-hypercube samples)."""
+band, heatmaps, or scatter for Latin-hypercube samples), drawn from the runs table of
+:class:`sim.plots.data.PlotData`."""
 
 from __future__ import annotations
 
@@ -11,9 +12,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.intervals import mean_ci95
-from sim.plots.style import Platforms, done_ids, new_figure, style
-from sim.store import Results
+from sim.plots.data import PlotData, outcome_table
+from sim.plots.style import Platforms, new_figure, style
 
 __all__ = ["Outcome", "outcome_values", "plot_scenario_outcomes", "plot_sweep", "sweep_outcomes"]
 
@@ -67,23 +67,19 @@ def sweep_outcomes(pf: Platforms) -> list[Outcome]:
 
 
 def outcome_values(runs: pd.DataFrame, outcome: Outcome, by: list[str]) -> pd.DataFrame:
-    """Mean and 95% CI half-width (:func:`sim.intervals.mean_ci95`) of ``outcome`` over the runs of each ``by``
-    group, in the plotted unit. Columns: the ``by`` columns, mean, half."""
-    values = outcome.compute(runs) * outcome.scale
-    rows = [(*(key if isinstance(key, tuple) else (key,)), *mean_ci95(grp))
-            for key, grp in values.groupby([runs[c] for c in by], sort=True)]
-    return pd.DataFrame(rows, columns=[*by, "mean", "half"])
+    """Mean and 95% CI half-width (:func:`sim.plots.data.outcome_table`) of ``outcome`` over the runs of each
+    ``by`` group, in the plotted unit. Columns: the ``by`` columns, mean, half."""
+    return outcome_table(outcome.compute(runs) * outcome.scale, runs[by])
 
 
 # Scenarios -------------------------------------------------------------------------------------------------
-def plot_scenario_outcomes(results: Results) -> Figure:
+def plot_scenario_outcomes(data: PlotData) -> Figure:
     """Outcomes by scenario, mean and 95% CI across replications: each rival's peak share, peak day and share
     kept three weeks after the peak, and the incumbent's trough; the baseline's row is shaded and its value
     drawn as a dashed reference line."""
-    pf = Platforms(results.manifest)
-    done_ids(results)
-    runs = results.done
-    order = [s for s in results.manifest["scenarios"] if (runs["scenario"] == s).any()]
+    pf = Platforms(data.info)
+    runs = data.runs
+    order = list(data.scenarios)
     ypos = {s: i for i, s in enumerate(order)}
     per_rival = {r: _rival_outcomes(pf, r) for r in pf.rivals}
     panels = [[(r, outs[i]) for r, outs in per_rival.items()] for i in range(3)]
@@ -120,7 +116,7 @@ def plot_scenario_outcomes(results: Results) -> Figure:
         fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
         n = runs.groupby("scenario").size()
         runs_text = f"{n.min()}" if n.min() == n.max() else f"{n.min()} to {n.max()}"
-        fig.suptitle(f"{results.manifest['name']}: outcomes by scenario (mean and 95% CI of {runs_text} "
+        fig.suptitle(f"{data.info.name}: outcomes by scenario (mean and 95% CI of {runs_text} "
                      "replications; dashed = baseline)")
     return fig
 
@@ -147,20 +143,22 @@ def _fmt_value(v: object) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
-def plot_sweep(results: Results, scenario: str = "baseline") -> Figure:
+def plot_sweep(data: PlotData, scenario: str = "baseline") -> Figure:
     """Outcomes against the swept parameters of one scenario, by the sweep's shape: one grid parameter ->
     mean line with 95% band per outcome; two or more -> heatmaps of the mean over the first two parameters
     (a row per value of the third; further parameters pooled); Latin hypercube -> scatter of every run and
     of each sweep point's mean against each parameter."""
-    sweep = results.manifest["sweep"]
-    params: list[str] = sweep["params"]
-    runs = results.done[results.done["scenario"] == scenario]
-    done_ids(results, scenario)
-    pf = Platforms(results.manifest)
+    sweep = data.sweep
+    if sweep is None:
+        raise ValueError(f"{data.root}: the experiment has no sweep")
+    params = list(sweep.params)
+    data.scenario(scenario)  # a clear error for a scenario without finished runs
+    runs = data.runs_of(scenario)
+    pf = Platforms(data.info)
     outcomes = sweep_outcomes(pf)
     where = "" if scenario == "baseline" else f" (scenario {scenario})"
     with style():
-        if sweep["method"] == "lhs":
+        if sweep.method == "lhs":
             fig = _sweep_scatter(runs, params, outcomes, pf)
         elif len(params) == 1:
             fig = _sweep_line(runs, params[0], outcomes, pf)
@@ -168,7 +166,7 @@ def plot_sweep(results: Results, scenario: str = "baseline") -> Figure:
             fig = _sweep_heatmaps(runs, params, outcomes)
         reps = runs.groupby("point").size()
         each = f"{reps.min()}" if reps.min() == reps.max() else f"{reps.min()} to {reps.max()}"
-        fig.suptitle(f"{results.manifest['name']}{where}: outcomes across the {sweep['method']} sweep "
+        fig.suptitle(f"{data.info.name}{where}: outcomes across the {sweep.method} sweep "
                      f"({len(reps)} points, {each} replications each)")
     return fig
 

@@ -1,5 +1,6 @@
-"""Shared look of every figure: rc style, platform colours and names, the calendar axis, event markers, and
-the mean with its 95% band across replications."""
+"""Shared look of every figure: rc style, platform colours and names, the calendar axis and event markers.
+
+Drawing only: the numbers come from :mod:`sim.plots.data`."""
 
 from __future__ import annotations
 
@@ -8,20 +9,17 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import matplotlib as mpl
-import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.transforms import blended_transform_factory
 
 from sim.dates import date_of, month_starts
-from sim.intervals import mean_ci95
 from sim.palette import label_for, platform_colours
-from sim.store import Results, ResultsError
+from sim.plots.data import EventMark, ExperimentInfo
 
-__all__ = ["BASELINE_COLOUR", "SCENARIO_COLOURS", "EventMark", "Platforms", "apply_day_axis", "done_ids",
-           "draw_event_key", "mark_events", "mean_band", "new_figure", "percent", "scenario_events",
-           "series_of", "style"]
+__all__ = ["BASELINE_COLOUR", "SCENARIO_COLOURS", "Platforms", "apply_day_axis", "day_label", "draw_event_key",
+           "mark_events", "new_figure", "percent", "style"]
 
 #: Paul Tol's "muted" qualitative scheme (colour-blind safe) for scenarios; the baseline is drawn in black.
 SCENARIO_COLOURS = ("#CC6677", "#332288", "#117733", "#882255", "#44AA99", "#999933", "#AA4499", "#88CCEE",
@@ -80,10 +78,10 @@ def percent(x: Any) -> Any:
 class Platforms:
     """The experiment's platforms: names in config order, the incumbent and the rivals, colours and labels."""
 
-    def __init__(self, manifest: dict[str, Any]) -> None:
-        self.names: list[str] = list(manifest["platforms"])
-        self.incumbent: str = manifest["incumbent"]
-        self.rivals: list[str] = [p for p in self.names if p != self.incumbent]
+    def __init__(self, info: ExperimentInfo) -> None:
+        self.names: list[str] = list(info.platforms)
+        self.incumbent: str = info.incumbent
+        self.rivals: list[str] = list(info.rivals)
         self._colours = dict(zip(self.names, platform_colours(self.names), strict=True))
 
     def colour(self, name: str) -> str:
@@ -94,34 +92,6 @@ class Platforms:
     def label(name: str) -> str:
         """Display name, e.g. KakaoTalk."""
         return label_for(name)
-
-
-# Runs and series -------------------------------------------------------------------------------------------
-def done_ids(results: Results, scenario: str | None = None, point: int | None = None) -> list[str]:
-    """Ids of the finished runs, of one scenario and sweep point if given."""
-    done = results.done
-    if done.empty:
-        raise ResultsError(f"{results.root}: no finished runs to plot (runs/*.json has none with status "
-                           "'done'); run the experiment first")
-    keep = pd.Series(True, index=done.index)
-    if scenario is not None:
-        keep &= done["scenario"] == scenario
-    if point is not None:
-        keep &= done["point"] == point
-    return done.loc[keep, "run_id"].tolist()
-
-
-def series_of(results: Results, run_ids: Sequence[str]) -> pd.DataFrame:
-    """The daily time series of the given runs."""
-    ts = results.timeseries
-    return ts[ts["run_id"].isin(run_ids)]
-
-
-def mean_band(ts: pd.DataFrame, values: pd.Series) -> pd.DataFrame:
-    """Per day of ``ts``: mean of ``values`` (aligned with ``ts``) across runs and the 95% CI half-width
-    (:func:`sim.intervals.mean_ci95`; NaN for a single run). Columns day, mean, half."""
-    rows = [(day, *mean_ci95(grp)) for day, grp in values.groupby(ts["day"], sort=True)]
-    return pd.DataFrame(rows, columns=["day", "mean", "half"])
 
 
 # Calendar axis and events ----------------------------------------------------------------------------------
@@ -153,27 +123,6 @@ def _no_autoscale(ax: Axes) -> Iterator[None]:
         yield
     finally:
         ax.set_autoscale_on(True)
-
-
-class EventMark:
-    """An event as marked on a time axis: its number in the key, id, day and kind."""
-
-    def __init__(self, number: int, event: dict[str, Any]) -> None:
-        self.number = number
-        self.id: str = event["id"]
-        self.day: int = int(event["day"])
-        self.kind: str = event["kind"]
-
-    @property
-    def label(self) -> str:
-        return self.id.replace("_", " ")
-
-
-def scenario_events(manifest: dict[str, Any], scenario: str, last_day: int) -> list[EventMark]:
-    """The scenario's events within the plotted days, numbered in day order."""
-    events = manifest.get("scenario_events", {}).get(scenario, manifest.get("events", []))
-    inside = sorted((e for e in events if 0 <= e["day"] <= last_day), key=lambda e: e["day"])
-    return [EventMark(i, e) for i, e in enumerate(inside, start=1)]
 
 
 def _badge(ax: Axes, xy: tuple[float, float], text: str, xycoords: Any, offset: float = 0,
