@@ -90,9 +90,9 @@ from sim.world import streams
 __all__ = ["CONSTRAINTS", "FIT_PATH", "PARAMETERS", "FitResult", "Parameter", "Runner", "calibrate",
            "data_sigma", "fit_section", "loss", "mean_run", "shape_residuals"]
 
-ROOT = Path(__file__).resolve().parents[1]
-#: Where ``sim calibrate`` writes its result and ``sim validate`` reads it.
-FIT_PATH = ROOT / "docs" / "calibration" / "fit.json"
+#: Where ``sim calibrate`` writes its result and ``sim validate`` reads it: relative to the working directory
+#: (the command line's default ``--out``), never to the package, so that an installed package works.
+FIT_PATH = Path("docs") / "calibration" / "fit.json"
 
 
 @dataclass(frozen=True)
@@ -472,9 +472,10 @@ def calibrate(config_path: str | Path, *, samples: int = 150, seeds: int = 2, re
 
 
 def _display(path: str | Path) -> str:
-    """A path relative to the repository when inside it (for reports), else as given."""
-    p = Path(path).resolve()
-    return str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(path)
+    """A path relative to the working directory when inside it (for reports and commands to re-run), else as
+    given."""
+    p, here = Path(path).resolve(), Path.cwd().resolve()
+    return str(p.relative_to(here)) if p.is_relative_to(here) else str(path)
 
 
 def _link(figure: str) -> str:

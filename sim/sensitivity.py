@@ -39,15 +39,16 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
-from sim.calibrate import ROOT, Parameter, Runner, _display, _link
+from sim.calibrate import FIT_PATH, Parameter, Runner, _display, _link
 from sim.validation import SavedResult, Section, save_figure
 from sim.validation.korea import INCUMBENT, RIVAL
 
 __all__ = ["FACTORS", "OUTPUTS", "SENSITIVITY_PATH", "SensitivityResult", "morris_screen", "outputs",
            "sensitivity", "sensitivity_section", "sobol_indices"]
 
-#: Where the result is saved and read back by ``sim validate``.
-SENSITIVITY_PATH = ROOT / "docs" / "calibration" / "sensitivity.json"
+#: Where the result is saved and read back by ``sim validate``: beside the fit, relative to the working
+#: directory.
+SENSITIVITY_PATH = FIT_PATH.parent / "sensitivity.json"
 OUTPUTS = ("peak_share", "incumbent_loss")
 OUTPUT_LABELS = {"peak_share": "peak Telegram active share", "incumbent_loss": "incumbent loss, days 0–70"}
 #: Screening threshold: a factor is influential if its μ* is at least this fraction of the largest μ*.

@@ -258,14 +258,20 @@ def to_toml(data: dict[str, Any]) -> str:
 
 
 def _git_info() -> dict[str, Any]:
-    root = Path(__file__).resolve().parent.parent
+    """The git commit of the code that ran, and whether it had uncommitted changes; both None unless the
+    package is a git checkout's own ``sim/`` (an editable install). An installed wheel has no commit: its
+    folder may lie inside some other repository (a virtualenv in a project), whose commit is not the code's."""
+    unknown = {"commit": None, "dirty": None}
+    root = Path(__file__).resolve().parent.parent  # the code's own location, not an output path
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
-                                check=True, timeout=10).stdout.strip()
+        top, commit = subprocess.run(["git", "rev-parse", "--show-toplevel", "HEAD"], cwd=root, capture_output=True,
+                                     text=True, check=True, timeout=10).stdout.splitlines()
+        if Path(top).resolve() != root:
+            return unknown
         dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
                                     capture_output=True, text=True, timeout=10).stdout.strip())
-    except (OSError, subprocess.SubprocessError):
-        return {"commit": None, "dirty": None}
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return unknown
     return {"commit": commit, "dirty": dirty}
 
 

@@ -20,13 +20,16 @@ from sim.config import NETWORK_KINDS, ConfigError, EventSpec, Scenario, flatten,
 from sim.model import MessengerModel
 from sim.viz.layout import layout_for
 
-__all__ = ["BEHAVIOUR_SLIDERS", "CONFIG_ENV", "DEFAULT_N", "LIVE_EVENTS", "ROOT", "LiveEvent", "ScenarioChoice",
-           "VizModel", "coerce_seed", "default_choice", "defaults_for", "list_choices", "network_kinds", "parse_choice"]
+__all__ = ["BEHAVIOUR_SLIDERS", "CONFIG_ENV", "DEFAULT_CONFIG", "DEFAULT_N", "EXPERIMENTS", "LIVE_EVENTS", "LiveEvent",
+           "ScenarioChoice", "VizModel", "coerce_seed", "default_choice", "defaults_for", "list_choices",
+           "network_kinds", "parse_choice"]
 
-ROOT = Path(__file__).resolve().parents[2]
 #: Environment variable through which ``sim viz CONFIG`` tells the page (a separate process) what to load.
 CONFIG_ENV = "SIM_VIZ_CONFIG"
-DEFAULT_CONFIG = ROOT / "experiments" / "korea_2014.toml"
+#: The configs the page offers, and the one it opens when ``sim viz`` is given none: relative to the working
+#: directory (the page serves the project it is started in, never files beside the installed package).
+EXPERIMENTS = Path("experiments")
+DEFAULT_CONFIG = EXPERIMENTS / "korea_2014.toml"
 #: Users drawn by default: the page is for looking at the mechanism, not for numbers (use ``sim run``).
 DEFAULT_N = 1000
 MAX_N = 5000
@@ -110,10 +113,13 @@ def parse_choice(value: str | Path) -> ScenarioChoice:
 
 
 def list_choices(folder: str | Path | None = None) -> list[ScenarioChoice]:
-    """Every loadable config in ``folder`` (default: the project's experiments/), each followed by its named
+    """Every loadable config in ``folder`` (default: the working directory's experiments/, or where there is
+    none, the folder of the config the page opens, :func:`default_choice`), each followed by its named
     scenarios. Read at call time, so configs added later appear after a page reload. Files that do not load
     as a scenario are left out."""
-    folder = Path(folder) if folder is not None else ROOT / "experiments"
+    if folder is None:
+        folder = EXPERIMENTS if EXPERIMENTS.is_dir() else default_choice().path.parent
+    folder = Path(folder)
     out: list[ScenarioChoice] = []
     for path in sorted(folder.glob("*.toml")):
         try:
