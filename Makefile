@@ -16,7 +16,7 @@ help:
 	@echo "make run    run the 2014 Korea experiment ($(CONFIG)), write results and figures"
 	@echo "make test   run the whole test suite (unit, equivalence, validation, browser)"
 	@echo "make viz    serve the interactive page on http://127.0.0.1:8765"
-	@echo "make bench  print engine and scaling benchmarks"
+	@echo "make bench  print engine, scaling and small-run benchmarks (ratios measured side by side)"
 	@echo "make lint   ruff check"
 	@echo "make mutation  mutation testing of the kernels, events and observation (mutmut, ~10 min; docs/TESTING.md)"
 
@@ -45,6 +45,7 @@ viz: $(STAMP) assets
 bench: $(STAMP)
 	$(BIN)/python benchmarks/engines.py
 	$(BIN)/python benchmarks/scale.py
+	$(BIN)/python benchmarks/small_runs.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -92,6 +92,21 @@ class UserAgent(FixedAgent):
             for c in self.contacts:
                 c.fresh -= 1
 
+    def install(self, k: int) -> None:
+        """Start using platform k (a promotion) if not on it yet: an adoption of k; the primary stays (k if
+        the user was on no platform). Contacts count the user on k from now on."""
+        if (self.uses >> k) & 1:
+            return
+        if self.uses == 0:
+            self.primary = k
+        self.uses |= 1 << k
+        m = self.model
+        m.uses[self.node] = self.uses
+        m.ever[self.node] |= self.uses
+        self.adoptions[k] += 1
+        for c in self.contacts:
+            c.counts[k] += 1
+
     # The daily step --------------------------------------------------------------------------------------
     def step(self, u: np.ndarray) -> None:
         """Word of mouth, forgetting and tomorrow's platforms, from what the contacts did today

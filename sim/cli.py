@@ -218,7 +218,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from sim.validation.report import write_report
 
     out = Path(args.out or ("results/validation-quick/VALIDATION.md" if args.quick else "docs/VALIDATION.md"))
-    sections = write_report(out, quick=args.quick, only=args.only or None)
+    configs = [Path(c) for c in args.configs] or None
+    sections = write_report(out, quick=args.quick, only=args.only or None, configs=configs)
     for section in sections:
         print(f"{'ok  ' if section.passed else 'MISS'}  {section.title}")
     print(f"report: {out}")
@@ -322,16 +323,21 @@ def build_parser() -> argparse.ArgumentParser:
     viz.add_argument("--port", type=_whole(1, 65535), default=8765, help="port (default 8765)")
     viz.set_defaults(func=cmd_viz)
 
-    val = sub.add_parser("validate", help="validate against theory and the 2014 data; write docs/VALIDATION.md",
-                         description="Run the validation suite (Bass, Granovetter, Watts, the 2014 patterns) "
-                                     "and write the report with its figures.")
+    val = sub.add_parser("validate", help="validate against theory and every episode's data; write "
+                                          "docs/VALIDATION.md",
+                         description="Run the validation suite (Bass, Granovetter, Watts, and each episode's "
+                                     "targets against its data) and write the report with its figures.")
+    val.add_argument("configs", nargs="*", metavar="CONFIG",
+                     help="episode configs to check (default: every config in ./experiments whose own file "
+                          "declares [observed] targets)")
     val.add_argument("--quick", action="store_true", help="reduced versions (as in the tests)")
     val.add_argument("--out", help="report file, figures go beside it in figures/ (default docs/VALIDATION.md; "
                                    "with --quick results/validation-quick/VALIDATION.md, so that the full "
                                    "report is not overwritten); with --only an existing report is updated")
     val.add_argument("--only", action="append", metavar="CHECK",
-                     help="run only this check (repeatable): bass, granovetter, watts, korea, calibration, "
-                          "sensitivity (the last two are read from docs/calibration/)")
+                     help="run only this check (repeatable): bass, granovetter, watts, an episode's "
+                          "experiment.name, calibration, sensitivity (the last two are read from "
+                          "docs/calibration/)")
     val.set_defaults(func=cmd_validate)
 
     cal = sub.add_parser("calibrate", help="fit the 2014 scenario's behavioural parameters to the panels",

@@ -133,6 +133,19 @@ class ArrayModel(DailyCycle):
     def calm_alarm(self, hearers: np.ndarray, credibility: float) -> None:
         loops.hear_calming_news(hearers, credibility, self.alarm)
 
+    def install(self, users: np.ndarray, k: int) -> None:
+        bit = self.uses.dtype.type(1 << k)
+        new = users & ((self.uses & bit) == 0)
+        if not new.any():
+            return
+        self.primary[new & (self.uses == 0)] = k
+        self.uses[new] |= bit
+        self.ever[new] |= bit
+        if self.adoptions.dtype != np.int64:  # the day's own adoption may follow: room for one more per day
+            self.adoptions = self.adoptions.astype(np.int64)
+        self.adoptions[new, k] += 1
+        self.totals = metrics.count_state(self.user_state(), self.platforms.incumbent)
+
     def _parallel(self) -> bool:
         if self.threads > 1:
             set_threads(self.threads)

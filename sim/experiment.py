@@ -36,6 +36,7 @@ import pandas as pd
 from sim import make_model, metrics
 from sim.config import ConfigError, Scenario, apply_overrides, build_scenario, flatten, read_toml
 from sim.config.schema import IDENTIFIER
+from sim.episode import target_values
 from sim.progress import QueueReport, Report, RunProgress
 from sim.sampling import LevelsParameter, Parameter, RealParameter, latin_hypercube
 
@@ -314,6 +315,7 @@ def run_one(spec: RunSpec, report: Report | None = None) -> RunResult:
             snapshots["indptr"], snapshots["indices"] = g.indptr, g.indices
         ts = model.timeseries()
         out = metrics.outcomes(ts, spec.scenario.platform_names, spec.scenario.incumbent)
+        out |= {f"target_{k}": v for k, v in target_values(spec.scenario, ts).items()}
         return RunResult(spec.run_id, "done", time.perf_counter() - start, ts, out, snapshots=snapshots)
     except Exception:
         return RunResult(spec.run_id, "failed", time.perf_counter() - start, error=traceback.format_exc())

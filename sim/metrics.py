@@ -15,7 +15,8 @@ import pandas as pd
 from sim.jit import jit
 from sim.population import UserState
 
-__all__ = ["count_block", "count_state", "observe", "outcomes", "tally", "weekly_ratio"]
+__all__ = ["MONTH_DAYS", "count_block", "count_state", "monthly_shares", "note_drops", "observe", "outcomes", "tally",
+           "weekly_ratio"]
 
 
 def tally(out, uses, ever, primary, incumbent, n_platforms, sign):
@@ -74,6 +75,31 @@ def observe(day: int, names: tuple[str, ...], incumbent: int, counts: np.ndarray
     row |= {f"adopters_{p}": float(c[2 * k + i] / n) for i, p in enumerate(names)}
     row |= {f"adoptions_{p}": float(c[3 * k + i] / n) for i, p in enumerate(names)}
     return row
+
+
+#: A user counts as a platform's monthly active user on day d if active on it on some day d - 29 .. d.
+MONTH_DAYS = 30
+
+
+def note_drops(before: np.ndarray, after: np.ndarray, left: np.ndarray, day: int) -> None:
+    """Record in ``left`` (users x platforms, int) ``day`` for each platform a user stopped using today
+    (bit set in ``before``, the platform use of yesterday, and not in ``after``)."""
+    dropped = before & ~after
+    for k in range(left.shape[1]):
+        left[(dropped >> k) & 1 == 1, k] = day
+
+
+def monthly_shares(day: int, names: tuple[str, ...], uses: np.ndarray, left: np.ndarray) -> dict[str, float]:
+    """``monthly_<p>``: share of users active on p on some day of the last :data:`MONTH_DAYS` (d - 29 .. d):
+    those active today, and those who stopped on a day t >= d - 28 (their last day on it, t - 1, is in the
+    window). Days before day 0 are not known: until day 29 the share counts only what the run saw."""
+    n = len(uses)
+    out = {}
+    for k, p in enumerate(names):
+        on = (uses >> k) & 1 == 1
+        recent = ~on & (left[:, k] >= day - (MONTH_DAYS - 2))
+        out[f"monthly_{p}"] = float((np.count_nonzero(on) + np.count_nonzero(recent)) / n)
+    return out
 
 
 def weekly_ratio(ts: pd.DataFrame, rival: str, incumbent: str) -> pd.Series:

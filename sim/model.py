@@ -74,6 +74,10 @@ class MessengerModel(DailyCycle, Model):
         for i in np.flatnonzero(hearers):
             self.users[i].hear_calming_news(credibility)
 
+    def install(self, users: np.ndarray, k: int) -> None:
+        for i in np.flatnonzero(users):
+            self.users[i].install(k)
+
     def update_users(self, day: int, u: np.ndarray) -> None:
         for agent in self.buzz_ends.pop(day, ()):
             agent.end_buzz(day)

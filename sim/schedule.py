@@ -5,7 +5,8 @@ level; (4) users decide, all from yesterday's platform use (synchronous update);
 Phases 2-4 are each user's own (:meth:`DailyCycle.update_users`): the engines apply the same rules
 (sim/rules.py), the Mesa engine agent by agent, the array engine in compiled loops over users.
 Random numbers are drawn at model level in a fixed order: one uniform array over users for each news event on
-each of its coverage days (in timeline order), then one users x platforms array for the decisions.
+each of its coverage days (in timeline order; a promotion draws a second one for its installs), then one
+users x platforms array for the decisions.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from sim.dates import date_of
 from sim.events import Timeline
 from sim.network import SocialGraph
 from sim.platforms import PlatformState
-from sim.population import Traits, UserState
+from sim.population import NEVER, Traits, UserState
 from sim.world import World
 
 __all__ = ["DailyCycle"]
@@ -41,6 +42,10 @@ class DailyCycle(ABC):
     dynamics: np.random.Generator
     day: int
     records: list[dict[str, float]]
+    uses: np.ndarray
+    #: Day each user last stopped using each platform (users x platforms), kept when the scenario observes
+    #: 30-day active users (``monthly.p`` in its ``[observed]`` expressions); else None.
+    left: np.ndarray | None
     #: Threads of the compiled loops (the array engine may use more than one).
     threads: int = 1
 
@@ -54,6 +59,10 @@ class DailyCycle(ABC):
         self.dynamics = np.random.default_rng(world.streams.dynamics)
         self.day = 0
         self.records = []
+        from sim.episode import reads_monthly  # the expressions' parser: only needed here
+
+        k = len(scenario.platforms)
+        self.left = np.full((world.graph.n, k), NEVER, dtype=np.int32) if reads_monthly(scenario) else None
 
     @abstractmethod
     def step(self) -> None:
@@ -68,7 +77,10 @@ class DailyCycle(ABC):
         day = self.day + 1
         self.timeline.act(self, day, self.dynamics)
         u = self.draw_uniforms()
+        before = self.uses.copy() if self.left is not None else None
         self.update_users(day, u)
+        if self.left is not None:
+            metrics.note_drops(before, self.uses, self.left, day)
         self.day = day
         self.record()
 
@@ -89,6 +101,8 @@ class DailyCycle(ABC):
         """Observe today's state (one row of the time series)."""
         row = metrics.observe(self.day, self.platforms.names, self.platforms.incumbent, self.observation_counts(),
                               self.user_state().alarm)
+        if self.left is not None:
+            row |= metrics.monthly_shares(self.day, self.platforms.names, self.uses, self.left)
         broken = [key for key, value in row.items() if not math.isfinite(value)]
         if broken:
             raise FloatingPointError(f"day {self.day}: {', '.join(broken)} is not a finite number; the users' "
@@ -116,6 +130,11 @@ class DailyCycle(ABC):
     @abstractmethod
     def calm_alarm(self, hearers: np.ndarray, credibility: float) -> None:
         """Calming news heard directly by ``hearers``."""
+
+    @abstractmethod
+    def install(self, users: np.ndarray, k: int) -> None:
+        """``users`` (bool over users) start using platform k (a promotion), if not already on it: an
+        adoption of k, the primary unchanged (k for a user on no platform)."""
 
     @abstractmethod
     def update_users(self, day: int, u: np.ndarray) -> None:

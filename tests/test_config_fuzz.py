@@ -93,11 +93,18 @@ def loads_cleanly(path: Path, overrides: dict[str, Any] | None = None) -> None:
         expand(load_experiment(path, overrides))
 
 
+def with_episode_data(folder) -> None:
+    """The episodes' data folder beside configs copied to ``folder`` (their ``observed.folder``)."""
+    if not (folder / "data").exists():
+        (folder / "data").symlink_to(ROOT / "experiments" / "data")
+
+
 @SETTINGS
 @given(st.data())
 def test_mutated_shipped_configs_load_or_give_a_config_error(tmp_path, data):
     source = data.draw(st.sampled_from(SHIPPED))
     path = tmp_path / source.name
+    with_episode_data(tmp_path)
     if source.name == "korea_2014_full.toml":  # it extends the base: keep that link
         (tmp_path / "korea_2014.toml").write_text(to_toml(read_toml(ROOT / "experiments" / "korea_2014.toml")))
     path.write_text(to_toml(mutate(read_toml(source), data.draw)))
@@ -114,6 +121,7 @@ def test_garbage_bytes_and_random_set_load_or_give_a_config_error(tmp_path, data
         raw[at:at + data.draw(st.integers(0, 4))] = data.draw(st.binary(min_size=1, max_size=6))
     path = tmp_path / source.name
     path.write_bytes(bytes(raw))
+    with_episode_data(tmp_path)
     for name in ("korea_2014.toml",):  # what the others extend
         if not (tmp_path / name).exists():
             (tmp_path / name).write_bytes((ROOT / "experiments" / name).read_bytes())

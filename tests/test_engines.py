@@ -17,7 +17,8 @@ from sim import counts, loops, metrics, network
 from sim.config import Scenario, apply_overrides, build_scenario
 from sim.engine import fill_uniforms
 
-#: Every event kind, in 24 days (news spread over several days, overlapping; an outage; appeal changes).
+#: Every event kind, in 24 days (news spread over several days, overlapping; an outage; appeal changes; a
+#: temporary loss of the incumbent's appeal, postponed; a promotion of a rival).
 ALL_EVENTS: list[dict[str, Any]] = [
     {"day": 2, "kind": "announcement", "reach": 0.8, "intensity": 0.6, "duration_days": 3},
     {"day": 4, "kind": "outage", "duration_days": 2, "severity": 0.5},
@@ -30,6 +31,11 @@ ALL_EVENTS: list[dict[str, Any]] = [
     {"day": 11, "kind": "clarification", "reach": 0.6, "credibility": 0.3},
     {"day": 13, "kind": "feature", "platform": "other", "appeal_gain": 0.05},
     {"day": 15, "kind": "encryption_launch", "reach": 0.4, "credibility": 0.1, "exposure_to": 0.3},
+    {"day": 3, "kind": "policy_change", "reach": 0.7, "intensity": 0.4, "duration_days": 2, "exposure_factor": 1.2},
+    {"day": 4, "kind": "promotion", "platform": "rival", "reach": 0.6, "uptake": 0.5, "duration_days": 2},
+    {"day": 12, "kind": "quality_change", "id": "deadline", "platform": "incumbent", "appeal_gain": -0.3,
+     "temporary": True, "duration_days": 4},
+    {"day": 5, "kind": "postponement", "target": "deadline", "to_day": 7, "reach": 0.5, "credibility": 0.2},
 ]
 
 
@@ -69,7 +75,8 @@ def test_every_rule_with_every_event_kind(rule):
 @pytest.mark.parametrize("kind", list(sim.config.EVENT_KINDS))
 def test_each_event_kind_alone(kind):
     event = next(e for e in ALL_EVENTS if e["kind"] == kind) | {"day": 2}
-    s = scenario({"experiment.steps": 8, "population.n": 120}, events=[event])
+    target = [e | {"day": 3} for e in ALL_EVENTS if "target" in event and e.get("id") == event["target"]]
+    s = scenario({"experiment.steps": 8, "population.n": 120}, events=[event, *target])
     assert_engines_agree(s, seed=5)
 
 
@@ -216,3 +223,27 @@ def test_mesa_agents_tallies_of_their_contacts_stay_true_every_day():
         fresh = (day - state.heard < 2)[:, None]
         np.testing.assert_array_equal([a.fresh for a in model.users], g.neighbour_counts(fresh)[:, 0])
         assert all(a.active.tolist() == row.tolist() for a, row in zip(model.users, state.active, strict=True))
+
+
+def test_monthly_active_users_are_those_on_a_platform_some_day_of_the_last_thirty_on_both_engines():
+    data = copy.deepcopy(SMALL)
+    data["experiment"] |= {"steps": 45}
+    data["events"] = copy.deepcopy(ALL_EVENTS)
+    data["observed"] = {"targets": [{"id": "m", "value": "max(monthly.rival, 0, 45)"}]}
+    s = build_scenario(data, "test")
+    ts = assert_engines_agree(s, seed=2)
+    model = sim.ArrayModel(s, rng=2)
+    days = [model.uses.copy()]
+    for _ in range(45):
+        model.step()
+        days.append(model.uses.copy())
+    for k, p in enumerate(s.platform_names):
+        on = np.array([(u >> k) & 1 == 1 for u in days])              # days x users
+        expected = [on[max(0, d - 29):d + 1].any(axis=0).mean() for d in range(46)]
+        np.testing.assert_array_equal(ts[f"monthly_{p}"].to_numpy(), expected)
+    assert (ts["monthly_rival"] > ts["active_rival"]).any()          # someone dropped it within a month
+
+
+def test_runs_that_do_not_read_monthly_users_do_not_keep_them():
+    ts = sim.simulate(scenario(), 1, "array")
+    assert not any(c.startswith("monthly_") for c in ts.columns)

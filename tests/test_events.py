@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from conftest import small_scenario
 
-from sim import ArrayModel, MessengerModel
-from sim.config import EventSpec
-from sim.events import AlarmingNews, CalmingNews, Timeline
+from sim import ArrayModel, MessengerModel, metrics
+from sim.config import ConfigError, EventSpec
+from sim.events import AlarmingNews, CalmingNews, PolicyChange, Promotion, QualityChange, Timeline, schedule
 from sim.platforms import PlatformState
 
 ENGINES = [ArrayModel, MessengerModel]
@@ -226,3 +226,154 @@ def test_an_event_has_fired_from_its_first_day_on_and_is_upcoming_before():
     timeline = Timeline((EventSpec(day=3, id="a"), EventSpec(day=4, id="b"), EventSpec(day=6, id="c")))
     assert [e.id for e in timeline.fired(4)] == ["a", "b"]
     assert [e.id for e in timeline.upcoming(4)] == ["c"]
+
+
+# The kinds the episodes need: the incumbent's own policy change, any platform's quality, a postponement,
+# a promotion of a rival ------------------------------------------------------------------------------------
+class Installer(Listener):
+    """A Listener that also records who is made to install which platform."""
+
+    def __init__(self, attention: list[float]) -> None:
+        super().__init__(attention)
+        self.installed: list[tuple[list[bool], int]] = []
+
+    def install(self, users: np.ndarray, k: int) -> None:
+        self.installed.append((users.tolist(), k))
+
+
+def test_a_policy_change_alarms_its_hearers_and_raises_the_incumbents_exposure_for_everyone():
+    world = Listener([1.0, 0.0])
+    world.platforms.set_exposure(0, 0.5)
+    PolicyChange(EventSpec(day=1, kind="policy_change", reach=1.0, intensity=0.3, exposure_factor=1.5)).act(
+        world, 1, Uniforms([0.5, 0.5]))
+    assert world.raised == [([True, False], 0.3, 1)]
+    assert world.platforms.exposure.tolist() == [0.75, 0.05, 0.4]     # 0.5 x 1.5; the rivals untouched
+
+
+def test_a_policy_change_acts_on_exposure_once_though_its_news_lasts_two_days():
+    world = Listener([1.0])
+    world.platforms.set_exposure(0, 0.4)
+    ev = PolicyChange(EventSpec(day=1, kind="policy_change", reach=1.0, duration_days=2, exposure_factor=2.0))
+    ev.act(world, 1, Uniforms([0.9]))
+    ev.act(world, 2, Uniforms([0.9]))
+    assert world.platforms.exposure[0] == 0.8
+
+
+def test_a_permanent_quality_change_acts_once_on_any_platform_including_the_incumbent():
+    ev = QualityChange(EventSpec(day=3, kind="quality_change", platform="incumbent", appeal_gain=-0.25))
+    world = Listener([1.0])
+    acted = [day for day in range(1, 12) if ev.acts_on(day)]
+    assert acted == [3]
+    ev.act(world, 3, Uniforms())
+    assert world.platforms.appeal.tolist() == [-0.25, 0.05, 0.1]
+
+
+def test_a_temporary_quality_change_is_undone_after_its_days():
+    ev = QualityChange(EventSpec(day=3, kind="quality_change", platform="other", appeal_gain=0.2, temporary=True,
+                                 duration_days=4))
+    world = Listener([1.0])
+    acted = [day for day in range(1, 12) if ev.acts_on(day)]
+    assert acted == [3, 7]                                            # on for days 3-6, undone on day 7
+    ev.act(world, 3, Uniforms())
+    assert world.platforms.appeal[2] == pytest.approx(0.3)
+    ev.act(world, 7, Uniforms())
+    assert world.platforms.appeal[2] == pytest.approx(0.1)
+
+
+def test_a_quality_change_needs_its_platform_and_lasts_only_if_temporary():
+    with pytest.raises(ConfigError, match=r"events.quality_change.platform.*expected one of the platforms"):
+        small_scenario(events=[{"day": 1, "kind": "quality_change", "appeal_gain": 0.1}])
+    with pytest.raises(ConfigError, match=r"duration_days.*set temporary = true"):
+        small_scenario(events=[{"day": 1, "kind": "quality_change", "platform": "rival", "duration_days": 3}])
+
+
+def test_a_promotion_installs_the_rival_for_hearers_whose_second_uniform_is_below_the_uptake():
+    ev = Promotion(EventSpec(day=1, kind="promotion", platform="other", reach=1.0, uptake=0.5))
+    world = Installer([1.0, 1.0, 0.5, 0.0])
+    ev.act(world, 1, Uniforms([0.1, 0.1, 0.9, 0.1], [0.4999, 0.5, 0.0, 0.0]))
+    # user 0 hears and takes it up; user 1 hears, u = uptake; user 2 does not hear; user 3 cannot hear
+    assert world.installed == [([True, False, False, False], 2)]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_an_installed_rival_is_an_adoption_and_leaves_the_primary_alone(engine):
+    s = small_scenario(events=[{"day": 1, "kind": "promotion", "platform": "rival", "reach": 1.0, "uptake": 1.0}])
+    model = engine(s, rng=4)
+    before = model.user_state()
+    uses, primary, ever = before.uses.copy(), before.primary.copy(), before.ever.copy()
+    adoptions = before.adoptions.copy()
+    act_today(model)
+    after = model.user_state()
+    heard = model.timeline.events[0].heard                            # uptake 1: every hearer installs it
+    new = heard & ((uses & 2) == 0)
+    assert 0 < new.sum() < s.population.n
+    np.testing.assert_array_equal(after.uses, np.where(heard, uses | 2, uses))
+    np.testing.assert_array_equal(after.primary, primary)
+    np.testing.assert_array_equal(after.adoptions[:, 1], adoptions[:, 1] + new)
+    np.testing.assert_array_equal(after.adoptions[:, [0, 2]], adoptions[:, [0, 2]])
+    np.testing.assert_array_equal((after.ever & 2) == 2, heard | ((ever & 2) == 2))
+    assert list(model.observation_counts()) == list(metrics.count_state(after, 0))
+
+
+def test_the_mesa_users_contacts_count_an_installed_rival():
+    s = small_scenario(events=[{"day": 1, "kind": "promotion", "platform": "rival", "reach": 1.0, "uptake": 1.0}])
+    model = MessengerModel(s, rng=4)
+    act_today(model)
+    on = model.uses & 2 == 2
+    assert 0 < on.sum() < s.population.n
+    for agent in model.users:
+        assert agent.counts[1] == sum(on[c.node] for c in agent.contacts)
+
+
+POSTPONED = [{"day": 10, "kind": "quality_change", "id": "deadline", "platform": "incumbent", "appeal_gain": -0.3},
+             {"day": 4, "kind": "postponement", "target": "deadline", "to_day": 20, "reach": 0.5,
+              "credibility": 0.2}]
+
+
+def test_a_postponement_moves_its_target_and_is_itself_calming_news():
+    s = small_scenario(events=POSTPONED)
+    assert [(e.id, e.day) for e in schedule(s.events)] == [("postponement", 4), ("deadline", 20)]
+    timeline = Timeline(s.events)
+    assert [(type(e).__name__, e.spec.day) for e in timeline.events] == [("CalmingNews", 4), ("QualityChange", 20)]
+    world = Listener([1.0, 1.0])
+    timeline.act(world, 4, Uniforms([0.2, 0.7]))
+    assert world.calmed == [([True, False], 0.2)]
+    for day in range(5, 20):
+        timeline.act(world, day, Uniforms())
+    assert world.platforms.appeal[0] == 0.0                          # not on day 10
+    timeline.act(world, 20, Uniforms())
+    assert world.platforms.appeal[0] == -0.3
+
+
+def test_a_postponement_to_day_zero_cancels_and_without_it_the_target_keeps_its_day():
+    cancel = [POSTPONED[0], POSTPONED[1] | {"to_day": 0}]
+    assert [e.id for e in schedule(small_scenario(events=cancel).events)] == ["postponement"]
+    off = [POSTPONED[0], POSTPONED[1] | {"enabled": False}]
+    assert [(e.id, e.day) for e in schedule(small_scenario(events=off).events)] == [("deadline", 10)]
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"target": "nothing"}, r"events.postponement.target.*expected the id of another event"),
+    ({"target": "postponement"}, r"expected the id of another event"),
+    ({"day": 10}, r"starts on day 10, not after the postponement"),
+    ({"to_day": 3}, r"to_day.*expected a day after the postponement \(day 4\) or 0"),
+    ({"to_day": 4}, r"to_day.*expected a day after the postponement"),
+])
+def test_a_postponement_must_move_a_later_event_to_a_later_day(change, message):
+    with pytest.raises(ConfigError, match=message):
+        small_scenario(events=[POSTPONED[0], POSTPONED[1] | change])
+
+
+def test_an_event_is_postponed_at_most_once():
+    twice = [*POSTPONED, POSTPONED[1] | {"id": "again", "day": 5, "to_day": 30}]
+    with pytest.raises(ConfigError, match="an event can be postponed once; more than one postponement targets "
+                                          "deadline"):
+        small_scenario(events=twice)
+
+
+def test_a_postponement_added_live_moves_an_event_still_to_come_only():
+    timeline = Timeline((EventSpec(day=3, id="early"), EventSpec(day=9, id="late")))
+    timeline.add(EventSpec(day=5, kind="postponement", id="p1", target="late", to_day=12))
+    timeline.add(EventSpec(day=5, kind="postponement", id="p2", target="early", to_day=14))  # started: stays
+    assert [(e.spec.id, e.spec.day) for e in timeline.events] == [("early", 3), ("p1", 5), ("p2", 5),
+                                                                 ("late", 12)]

@@ -129,3 +129,24 @@ def test_outcomes_of_a_run_are_read_from_its_time_series():
         "trough_kakao": 0.98, "trough_day_kakao": 10, "final_kakao": 0.987, "loss_kakao": 0.01,
         "final_multihoming": 0.3, "final_exit_kakao": 0.004, "peak_mean_alarm": 0.7, "cascade_size": 0.6,
     }, nan_ok=True)
+
+
+def test_drops_are_noted_on_the_day_a_user_stops_using_a_platform():
+    left = np.full((3, 3), -1000, dtype=np.int32)
+    before = np.array([0b011, 0b101, 0b001], dtype=np.uint8)
+    after = np.array([0b001, 0b111, 0b000], dtype=np.uint8)   # user 0 drops 1; user 1 adds 1; user 2 drops 0
+    metrics.note_drops(before, after, left, 7)
+    assert left.tolist() == [[-1000, 7, -1000], [-1000, -1000, -1000], [7, -1000, -1000]]
+
+
+def test_a_monthly_user_was_active_on_some_day_of_the_last_thirty():
+    names = ("a", "b")
+    uses = np.array([0b01, 0b00, 0b00, 0b10], dtype=np.uint8)
+    # Users 1 and 2 stopped using a on days 12 and 11: their last days on it were 11 and 10.
+    left = np.array([[-1000, -1000], [12, 5], [11, -1000], [-1000, -1000]], dtype=np.int32)
+    # Day 40: the window is days 11 .. 40, so user 1 (last on day 11) counts and user 2 (day 10) does not.
+    assert metrics.monthly_shares(40, names, uses, left) == {"monthly_a": 2 / 4, "monthly_b": 1 / 4}
+    assert metrics.monthly_shares(39, names, uses, left) == {"monthly_a": 3 / 4, "monthly_b": 1 / 4}
+    # Day 34: b's drop on day 5 (last day 4) is outside the window 5 .. 34, so it counts from day 33 back.
+    assert metrics.monthly_shares(33, names, uses, left)["monthly_b"] == 2 / 4
+    assert metrics.monthly_shares(34, names, uses, left)["monthly_b"] == 1 / 4

@@ -33,6 +33,7 @@ def read_only(folder: Path, source: Path | None = None) -> Iterator[Path]:
 
 
 def test_a_read_only_output_folder_is_refused_before_any_run(tmp_path, capsys):
+    (tmp_path / "data").symlink_to(ROOT / "experiments" / "data")  # the episode's observed data
     (tmp_path / "cfg.toml").write_text(CONFIG.replace("n = 20000", "n = 500"))
     with read_only(tmp_path / "locked") as locked:
         assert main(["run", str(tmp_path / "cfg.toml"), "--out", str(locked / "out")]) == 2
@@ -42,6 +43,7 @@ def test_a_read_only_output_folder_is_refused_before_any_run(tmp_path, capsys):
 
 
 def test_plotting_a_read_only_results_folder_is_refused_with_the_fix(tmp_path, capsys):
+    (tmp_path / "data").symlink_to(ROOT / "experiments" / "data")
     (tmp_path / "cfg.toml").write_text(CONFIG.replace("n = 20000", "n = 400").replace("replications = 20",
                                                                                         "replications = 1"))
     assert main(["run", str(tmp_path / "cfg.toml"), "--out", str(tmp_path / "res"), "--quiet",

@@ -11,7 +11,7 @@ overrides), :mod:`~sim.config.validation` (raw data to a checked Scenario), :mod
 (docs/CONFIG.md).
 """
 
-from sim.config.loading import apply_overrides, flatten, load_config, read_toml
+from sim.config.loading import apply_overrides, flatten, load_config, read_toml, read_toml_file
 from sim.config.reference import config_reference
 from sim.config.schema import (
     EVENT_KINDS,
@@ -51,4 +51,5 @@ __all__ = [
     "flatten",
     "load_config",
     "read_toml",
+    "read_toml_file",
 ]

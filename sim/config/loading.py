@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -11,21 +12,18 @@ from typing import Any
 from sim.config.schema import ConfigError, Scenario
 from sim.config.validation import build_scenario, did_you_mean, event_id
 
-__all__ = ["apply_overrides", "flatten", "load_config", "read_toml"]
+__all__ = ["apply_overrides", "flatten", "load_config", "read_toml", "read_toml_file"]
 
 
-def read_toml(path: str | Path, _seen: tuple[Path, ...] = (), _via: str = "") -> dict[str, Any]:
-    """Read a TOML file, resolving ``extends`` (relative to the file) into one merged dict."""
+def read_toml_file(path: str | Path, name: str | None = None) -> dict[str, Any]:
+    """One TOML file as written (``extends`` left unresolved); ConfigError for anything that is not a TOML
+    text file. ``name``: how to call the file in errors (default: its path)."""
     path = Path(path)
-    name = f"{_via}{path}"
+    name = name or str(path)
     if path.is_dir():
         raise ConfigError(f"config {name} is a directory, expected a TOML file")
     if not path.is_file():
         raise ConfigError(f"config file not found: {name}")
-    resolved = path.resolve()
-    if resolved in _seen:
-        chain = " -> ".join(str(p) for p in (*_seen, resolved))
-        raise ConfigError(f"circular 'extends' in {path}: {chain}")
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -38,16 +36,43 @@ def read_toml(path: str | Path, _seen: tuple[Path, ...] = (), _via: str = "") ->
     if "\x00" in text:
         raise ConfigError(f"config {name} is not a text file (it holds NUL bytes); a config is a TOML text file")
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config {name}: not valid TOML: {exc}") from None
+
+
+#: Keys naming a file or folder relative to the config that sets them.
+PATH_KEYS = (("network", "file"), ("observed", "folder"))
+
+
+def _rebase(data: dict[str, Any], source: Path, target: Path) -> dict[str, Any]:
+    """``data`` read from a file in folder ``source``, with its relative :data:`PATH_KEYS` made relative to
+    folder ``target`` instead (a config that extends another finds the other's data files)."""
+    for section, key in PATH_KEYS:
+        table = data.get(section)
+        value = table.get(key) if isinstance(table, dict) else None
+        if isinstance(value, str) and value and not Path(value).is_absolute():
+            table[key] = os.path.relpath(source / value, target)
+    return data
+
+
+def read_toml(path: str | Path, _seen: tuple[Path, ...] = (), _via: str = "") -> dict[str, Any]:
+    """Read a TOML file, resolving ``extends`` (relative to the file) into one merged dict. Files and folders
+    named by a config it extends (:data:`PATH_KEYS`) stay relative to this file."""
+    path = Path(path)
+    resolved = path.resolve()
+    if resolved in _seen:
+        chain = " -> ".join(str(p) for p in (*_seen, resolved))
+        raise ConfigError(f"circular 'extends' in {path}: {chain}")
+    data = read_toml_file(path, f"{_via}{path}")
     base = data.pop("extends", None)
     if base is None:
         return data
     if not isinstance(base, str):
         raise ConfigError(f"key 'extends' in {path}: expected a file name (string), got {base!r}")
-    parent = read_toml(path.parent / base, (*_seen, resolved), _via=f"{path}: extends ")
-    return _merge(parent, data)
+    parent_path = path.parent / base
+    parent = read_toml(parent_path, (*_seen, resolved), _via=f"{path}: extends ")
+    return _merge(_rebase(parent, parent_path.parent, path.parent), data)
 
 
 def _merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:

@@ -4,6 +4,7 @@ sync)."""
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import typing
 from typing import Any
 
@@ -12,8 +13,10 @@ from sim.config.schema import (
     SECTIONS,
     Distribution,
     EventSpec,
+    ObservedSeries,
     PlatformSpec,
     Segment,
+    Target,
     plain,
 )
 
@@ -35,6 +38,8 @@ def _fmt_default(f: dataclasses.Field) -> str:
         return str(value).lower()
     if isinstance(value, tuple):
         return "[]"
+    if value is None:
+        return "(none)"
     return repr(value)
 
 
@@ -61,6 +66,18 @@ def _fmt_range(f: dataclasses.Field) -> str:
     return ""
 
 
+def _type_name(tp: Any) -> str:
+    """How a field's type reads in the reference: table, array of ..., an optional number."""
+    if dataclasses.is_dataclass(tp):
+        return "table"
+    args = typing.get_args(tp)
+    if typing.get_origin(tp) is tuple:
+        return "array of tables" if dataclasses.is_dataclass(args[0]) else f"array of {args[0].__name__}"
+    if args and type(None) in args:
+        return f"{next(a for a in args if a is not type(None)).__name__} (optional)"
+    return tp.__name__
+
+
 def _table(cls: type, prefix: str) -> list[str]:
     hints = typing.get_type_hints(cls)
     rows = ["| key | type | default | range | meaning |", "|---|---|---|---|---|"]
@@ -68,8 +85,7 @@ def _table(cls: type, prefix: str) -> list[str]:
         if cls is PlatformSpec and f.name == "name":
             continue
         tp = hints[f.name]
-        tname = ("table" if dataclasses.is_dataclass(tp) else
-                 "array of int" if typing.get_origin(tp) is tuple else tp.__name__)
+        tname = _type_name(tp)
         rng = _fmt_range(f) or ("finite" if tp is float else "")
         rows.append(f"| `{prefix}{f.name}` | {tname} | {_fmt_default(f)} | {rng} | {f.metadata.get('doc', '')} |")
     return rows
@@ -79,14 +95,17 @@ def config_reference() -> str:
     """The key reference of docs/CONFIG.md, generated from the schema (a test keeps the two in sync)."""
     out: list[str] = []
     for name, cls in SECTIONS.items():
-        out += [f"### `[{name}]`", "", (cls.__doc__ or "").strip(), "", *_table(cls, ""), ""]
+        out += [f"### `[{name}]`", "", inspect.cleandoc(cls.__doc__ or ""), "", *_table(cls, ""), ""]
     out += ["### Distributions (`population.concern`, `.attention`, `.inertia`, `.threshold`, "
-            "`population.engaged.concern`, `.attention`)", "", (Distribution.__doc__ or "").strip(), "",
+            "`population.engaged.concern`, `.attention`)", "", inspect.cleandoc(Distribution.__doc__ or ""), "",
             *_table(Distribution, ""), ""]
-    out += ["### `[population.engaged]`", "", (Segment.__doc__ or "").strip(), "", *_table(Segment, ""), ""]
-    out += ["### `[platforms.<name>]`", "", (PlatformSpec.__doc__ or "").strip(), "",
+    out += ["### `[population.engaged]`", "", inspect.cleandoc(Segment.__doc__ or ""), "", *_table(Segment, ""), ""]
+    out += ["### `[platforms.<name>]`", "", inspect.cleandoc(PlatformSpec.__doc__ or ""), "",
             *_table(PlatformSpec, ""), ""]
-    out += ["### `[[events]]`", "", (EventSpec.__doc__ or "").strip(), "", *_table(EventSpec, ""), "",
+    out += ["### `[[events]]`", "", inspect.cleandoc(EventSpec.__doc__ or ""), "", *_table(EventSpec, ""), "",
             "| kind | parameters |", "|---|---|"]
     out += [f"| `{k}` | {', '.join(f'`{p}`' for p in v)} |" for k, v in EVENT_KINDS.items()]
+    out += ["", "### `[[observed.series]]`", "", inspect.cleandoc(ObservedSeries.__doc__ or ""), "",
+            *_table(ObservedSeries, ""), ""]
+    out += ["### `[[observed.targets]]`", "", inspect.cleandoc(Target.__doc__ or ""), "", *_table(Target, "")]
     return "\n".join(out) + "\n"

@@ -20,6 +20,7 @@ __all__ = [
     "MAX_STEPS",
     "NETWORK_KINDS",
     "SECTIONS",
+    "SERIES_KINDS",
     "TOP_KEYS",
     "Behaviour",
     "ConfigError",
@@ -27,10 +28,13 @@ __all__ = [
     "EventSpec",
     "ExperimentSettings",
     "Network",
+    "Observed",
+    "ObservedSeries",
     "PlatformSpec",
     "Population",
     "Scenario",
     "Segment",
+    "Target",
     "param",
     "plain",
 ]
@@ -210,6 +214,10 @@ EVENT_KINDS: dict[str, tuple[str, ...]] = {
     "localisation": ("platform", "appeal_gain"),
     "feature": ("platform", "appeal_gain"),
     "outage": ("duration_days", "severity"),
+    "policy_change": ("reach", "intensity", "duration_days", "exposure_factor", "exposure_to"),
+    "quality_change": ("platform", "appeal_gain", "duration_days", "temporary"),
+    "postponement": ("reach", "credibility", "duration_days", "target", "to_day"),
+    "promotion": ("platform", "reach", "uptake", "duration_days"),
 }
 
 
@@ -228,13 +236,71 @@ class EventSpec:
     intensity: float = param(0.5, "alarming news: r <- r + intensity * (1 - r) for hearers", lo=0.0, hi=1.0)
     credibility: float = param(0.0, "calming news: r <- r * (1 - credibility) for hearers", lo=0.0, hi=1.0)
     duration_days: int = param(1, "days of news coverage over which hearers are spread (outage: days "
-                                  "the incumbent is down)", lo=1)
-    exposure_factor: float = param(1.0, "multiply the incumbent's exposure by this", lo=0.0)
+                                  "the incumbent is down; temporary quality_change: days it lasts)", lo=1)
+    exposure_factor: float = param(1.0, "multiply the incumbent's exposure by this (at most 1 after)", lo=0.0)
     exposure_to: float = param(-1.0, "set the incumbent's exposure to this (-1: leave it)", lo=-1.0, hi=1.0)
-    platform: str = param("", "the rival concerned (default: the first rival)")
-    appeal_gain: float = param(0.0, "added to the rival's appeal")
+    platform: str = param("", "the platform concerned: localisation, feature, promotion: a rival (default: "
+                              "the first rival); quality_change: any platform (required)")
+    appeal_gain: float = param(0.0, "added to the platform's appeal (negative: a loss)")
+    temporary: bool = param(False, "quality_change: undo the change after duration_days")
     severity: float = param(1.0, "outage: push toward rivals while the incumbent is down (utility units)",
                             lo=0.0)
+    target: str = param("", "postponement: id of the event it moves (a later one)")
+    to_day: int = param(0, "postponement: the target's new day, after the postponement's (0: cancelled)", lo=0)
+    uptake: float = param(1.0, "promotion: chance that a hearer installs the rival", lo=0.0, hi=1.0)
+
+
+SERIES_KINDS = ("weekly_active", "daily_active", "monthly_active", "new_adoptions", "cumulative_adoptions",
+                "survey_share", "other")
+
+
+@dataclass(frozen=True)
+class ObservedSeries:
+    """One observed series: rows of a CSV file, converted to the model's units (``value * scale / per``, over
+    the matching rows of the denominator if ``divide_by`` is given), and the model expression it is compared
+    with (sim/expressions.py). Days are the file's day column plus ``shift``."""
+
+    id: str = param("", "name of the series (unique within the episode)", pattern=IDENTIFIER)
+    label: str = param("", "what the series is, for plots and reports")
+    kind: str = param("other", "what the data measure (docs/MODEL.md, Observation)", choices=SERIES_KINDS)
+    file: str = param("", "CSV file, relative to observed.folder")
+    day: str = param("day", "column of the day index (day 0 = the file's day 0)")
+    value: str = param("value", "column of the value")
+    where: tuple[str, ...] = param((), "row filters, each 'column=value'", factory=tuple)
+    divide_by: tuple[str, ...] = param((), "filters of the rows to divide by, matched on the day (a ratio of two "
+                                           "apps' rows)", factory=tuple)
+    scale: float = param(1.0, "multiply the values by this (e.g. 1e6 for millions)", lo=0.0)
+    per: float = param(1.0, "divide the values by this (e.g. the incumbent's users, to give a share)", lo=1e-300)
+    shift: int = param(0, "days to add to the file's days (a config whose day 0 is earlier than the data's)")
+    model: str = param("", "the model expression the values are compared with (a series)")
+    fit: bool = param(True, "used by calibration (false: drawn and reported only)")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A numbered pattern of the episode: an expression of one run's time series, and the data's range."""
+
+    id: str = param("", "name of the target (unique within the episode)", pattern=IDENTIFIER)
+    pattern: int = param(0, "the number of the data README's pattern it belongs to", lo=0)
+    text: str = param("", "what the target says, with the data behind its range")
+    value: str = param("", "the model expression giving the number (sim/expressions.py)")
+    low: float | None = param(None, "lowest value within the data's range (none: unbounded)")
+    high: float | None = param(None, "highest value within the data's range (none: unbounded)")
+    percent: bool = param(False, "report the value as a percentage")
+
+
+@dataclass(frozen=True)
+class Observed:
+    """An episode's observed data and targets (its data README's series and numbered patterns)."""
+
+    folder: str = param("", "folder of the episode's data files, relative to the config")
+    notes: str = param("", "what the model misses for this episode and why, in model terms (for the report)")
+    daily_primary: float = param(0.9, "share of a platform's users with it as primary who use it on a given day "
+                                      "(daily.p; the data's daily/weekly ratios)", lo=0.0, hi=1.0)
+    daily_secondary: float = param(0.45, "share of a platform's other users who use it on a given day (daily.p)",
+                                   lo=0.0, hi=1.0)
+    series: tuple[ObservedSeries, ...] = param((), "the observed series ([[observed.series]])", factory=tuple)
+    targets: tuple[Target, ...] = param((), "the targets ([[observed.targets]])", factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -247,6 +313,7 @@ class Scenario:
     platforms: tuple[PlatformSpec, ...]
     behaviour: Behaviour
     events: tuple[EventSpec, ...]
+    observed: Observed = field(default_factory=Observed)
     source: str = ""
     base_dir: str = "."
 
@@ -283,5 +350,5 @@ def plain(obj: Any) -> Any:
 
 
 SECTIONS: dict[str, type] = {"experiment": ExperimentSettings, "population": Population, "network": Network,
-                             "behaviour": Behaviour}
+                             "behaviour": Behaviour, "observed": Observed}
 TOP_KEYS = (*SECTIONS, "platforms", "events", "extends")

@@ -206,23 +206,58 @@ def _build_events(raw: Any, platforms: tuple[PlatformSpec, ...], where: str) -> 
         if "day" not in body or "kind" not in body:
             raise ConfigError(f"event '{eid}' in {where}: 'day' and 'kind' are required")
         kind = body["kind"]
-        if kind not in EVENT_KINDS:
+        if not isinstance(kind, str) or kind not in EVENT_KINDS:
             raise ConfigError(f"key '{prefix}.kind' in {where}: expected one of "
                               f"{', '.join(map(repr, EVENT_KINDS))}, got {kind!r}"
                               f"{did_you_mean(str(kind), EVENT_KINDS)}")
         spec = _build(EventSpec, {**body, "id": eid}, prefix, where, allowed=(*common, *EVENT_KINDS[kind]))
-        if kind in ("localisation", "feature"):
+        if kind in ("localisation", "feature", "promotion"):
             name = spec.platform or rivals[0]
             if name not in rivals:
                 raise ConfigError(f"key '{prefix}.platform' in {where}: expected a rival "
                                   f"({', '.join(rivals)}), got {name!r}{did_you_mean(name, rivals)}")
             spec = dataclasses.replace(spec, platform=name)
+        if kind == "quality_change":
+            names = [p.name for p in platforms]
+            if spec.platform not in names:
+                raise ConfigError(f"key '{prefix}.platform' in {where}: expected one of the platforms "
+                                  f"({', '.join(names)}), got {spec.platform!r}{did_you_mean(spec.platform, names)}")
+            if "duration_days" in body and not spec.temporary:
+                raise ConfigError(f"key '{prefix}.duration_days' in {where}: only a temporary quality_change lasts "
+                                  "for some days; set temporary = true or leave duration_days out")
         out.append(spec)
     ids = [e.id for e in out]
     dupes = sorted({x for x in ids if ids.count(x) > 1})
     if dupes:
         raise ConfigError(f"key 'events' in {where}: event ids must be unique, repeated: {', '.join(dupes)}")
+    targets = [e.target for e in out if e.kind == "postponement"]
+    twice = sorted({t for t in targets if targets.count(t) > 1})
+    if twice:
+        raise ConfigError(f"key 'events' in {where}: an event can be postponed once; more than one postponement "
+                          f"targets {', '.join(twice)}")
+    for e in out:
+        if e.kind == "postponement":
+            _check_postponement(e, {x.id: x for x in out}, where)
     return tuple(sorted((e for e in out if e.enabled), key=lambda e: e.day))
+
+
+def _check_postponement(e: EventSpec, events: Mapping[str, EventSpec], where: str) -> None:
+    """A postponement names a later event (by id) and moves it to a day after its own (or cancels it)."""
+    key = f"events.{e.id}"
+    others = sorted(i for i in events if i != e.id)
+    if e.target not in events or e.target == e.id:
+        raise ConfigError(f"key '{key}.target' in {where}: expected the id of another event ({', '.join(others)}), "
+                          f"got {e.target!r}{did_you_mean(e.target, others)}")
+    target = events[e.target]
+    if target.kind == "postponement":
+        raise ConfigError(f"key '{key}.target' in {where}: expected an event that is not itself a postponement, "
+                          f"got {e.target!r}")
+    if target.day <= e.day:
+        raise ConfigError(f"key '{key}.target' in {where}: event {e.target!r} starts on day {target.day}, not after "
+                          f"the postponement (day {e.day}); only an event still to come can be moved")
+    if 0 < e.to_day <= e.day:
+        raise ConfigError(f"key '{key}.to_day' in {where}: expected a day after the postponement (day {e.day}) or "
+                          f"0 to cancel, got {e.to_day}")
 
 
 def _check_consistency(s: Scenario, given: Mapping[str, Any], where: str) -> None:
@@ -234,6 +269,10 @@ def _check_consistency(s: Scenario, given: Mapping[str, Any], where: str) -> Non
                           f"(kind is {s.network.kind!r})")
     network = given.get("network", {})
     _check_network(s, network if isinstance(network, Mapping) else {}, where)
+    if s.observed.series or s.observed.targets:
+        from sim.episode import check  # reads the data files: only for configs that declare them
+
+        check(s, where)
     if s.experiment.engine == "mesa" and s.network.kind == "complete" and s.population.n > MAX_MESA_COMPLETE:
         raise ConfigError(f"key 'experiment.engine' in {where}: the Mesa engine draws complete graphs up to "
                           f"{MAX_MESA_COMPLETE:,} users (population.n is {s.population.n:,}); use engine = 'array' "

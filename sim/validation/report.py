@@ -3,22 +3,37 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from sim.config import ConfigError, load_config
 from sim.store import write_text_atomic
-from sim.validation import Section, korea, theory
+from sim.validation import Section, episodes, theory
 
-__all__ = ["CHECKS", "SAVED", "write_report"]
+__all__ = ["SAVED", "THEORY", "checks", "write_report"]
 
-#: The checks run by ``sim validate``, in report order.
-CHECKS: list[tuple[str, Callable[[bool, Path], Section]]] = [
+Check = Callable[[bool, Path], Section]
+
+#: The checks against theory, in report order.
+THEORY: list[tuple[str, Check]] = [
     ("bass", theory.bass),
     ("granovetter", theory.granovetter),
     ("watts", theory.watts),
-    ("korea", korea.check),
 ]
+
+
+def checks(configs: Sequence[Path]) -> list[tuple[str, Check]]:
+    """The checks run by ``sim validate``, in report order: theory, then one per episode config (named by its
+    ``experiment.name``)."""
+    out = list(THEORY)
+    for config in configs:
+        scenario = load_config(config)
+        if not scenario.observed.targets:
+            raise ConfigError(f"{config}: expected an episode, with [[observed.targets]]; it declares none")
+        out.append((scenario.experiment.name, functools.partial(episodes.check, config)))
+    return out
 
 
 def _calibration() -> Section | None:
@@ -62,12 +77,21 @@ def _blocks(text: str) -> tuple[dict[str, str], dict[str, str]]:
     return rows, {k: v.strip("\n") for k, v in blocks.items()}
 
 
-def write_report(out: Path, quick: bool = False, only: list[str] | None = None) -> list[Section]:
+def write_report(out: Path, quick: bool = False, only: list[str] | None = None,
+                 configs: Sequence[Path] | None = None) -> list[Section]:
     """Run the checks (all, or those named in ``only``), write the report to ``out`` and its figures to
-    ``out.parent / "figures"``. Returns the sections run or read.
+    ``out.parent / "figures"``. Returns the sections run or read. ``configs``: the episodes to check (default:
+    :func:`sim.validation.episodes.episode_configs` of ./experiments); every config is loaded and checked
+    before any check runs.
 
     With ``only``, an existing report at ``out`` is updated: the sections run replace those of the same
-    title, the others are kept as they were."""
+    title, the others are kept as they were. A name in ``only`` that is no check is an error (ConfigError),
+    before anything runs."""
+    runs = checks(episodes.episode_configs() if configs is None else configs)
+    known = [name for name, _ in runs] + [name for name, _ in SAVED]
+    unknown = [name for name in only or () if name not in known]
+    if unknown:
+        raise ConfigError(f"--only {unknown[0]}: no such check; expected one of {', '.join(known)}")
     figures = out.parent / "figures"
     figures.mkdir(parents=True, exist_ok=True)
     rows, blocks = _blocks(out.read_text(encoding="utf-8")) if only and out.exists() else ({}, {})
@@ -79,7 +103,7 @@ def write_report(out: Path, quick: bool = False, only: list[str] | None = None) 
         rows[section.title] = f"| {section.title} | {verdict} | {seconds} |"
         blocks[section.title] = f"Command: `{section.command}`\n\n{section.markdown}"
 
-    for name, check in CHECKS:
+    for name, check in runs:
         if not only or name in only:
             start = time.perf_counter()
             section = check(quick, figures)
