@@ -19,8 +19,8 @@ def loaded_after(statement: str) -> list[str]:
     return json.loads(out.stdout.splitlines()[-1])
 
 
-@pytest.mark.parametrize("statement", ["import sim", "import sim.cli"])
-def test_importing_the_package_and_its_command_line_loads_no_engine(statement: str) -> None:
+@pytest.mark.parametrize("statement", ["import sim", "import sim.cli", "import sim.dates, sim.intervals, sim.sampling"])
+def test_the_package_its_command_line_and_small_helpers_load_no_engine(statement: str) -> None:
     assert loaded_after(statement) == []
 
 
