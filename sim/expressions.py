@@ -184,15 +184,23 @@ class _Evaluator:
                 return getattr(self, f"_{fn}")(*[self.visit(a) for a in args])
         raise AssertionError(ast.dump(node))  # parse() admits only the nodes above
 
+    @staticmethod
+    def _whole(x: float, what: str, least: int = 0) -> int:
+        """A day or a number of days: a whole number, at least ``least`` (never rounded)."""
+        if not float(x).is_integer() or x < least:
+            raise ExpressionError(f"{what} must be a whole number of at least {least}, got {x:g}")
+        return int(x)
+
     def _span(self, s: np.ndarray, a: float, b: float) -> np.ndarray:
-        lo, hi = int(a), int(b)
+        lo, hi = self._whole(a, "a day"), self._whole(b, "a day")
         if not 0 <= lo <= hi < len(s):
             raise ExpressionError(f"days {lo}..{hi} are outside the run's days 0..{len(s) - 1}")
         return s[lo:hi + 1]
 
     def _rolling(self, s: np.ndarray, n: float, forward: bool) -> np.ndarray:
-        rolled = pd.Series(s).rolling(int(n)).mean().to_numpy()
-        return np.concatenate([rolled[int(n) - 1:], np.full(int(n) - 1, np.nan)]) if forward else rolled
+        n = self._whole(n, "a number of days", 1)
+        rolled = pd.Series(s).rolling(n).mean().to_numpy()
+        return np.concatenate([rolled[n - 1:], np.full(n - 1, np.nan)]) if forward else rolled
 
     def _week(self, s: np.ndarray) -> np.ndarray:
         return self._rolling(s, 7, forward=True)
@@ -204,8 +212,9 @@ class _Evaluator:
         return self._rolling(s, n, forward=False)
 
     def _new(self, s: np.ndarray, n: float) -> np.ndarray:
+        n = self._whole(n, "a number of days", 1)
         out = np.full(len(s), np.nan)
-        out[int(n):] = s[int(n):] - s[:len(s) - int(n)]
+        out[n:] = s[n:] - s[:len(s) - n]
         return out
 
     def _at(self, s: np.ndarray, d: float) -> float:
@@ -220,14 +229,20 @@ class _Evaluator:
     def _min(self, s: np.ndarray, a: float, b: float) -> float:
         return float(np.min(self._span(s, a, b)))
 
+    def _days(self, s: np.ndarray, a: float, b: float, step: float) -> tuple[np.ndarray, np.ndarray]:
+        span = self._span(s, a, b)
+        days = np.arange(int(a), int(b) + 1, self._whole(step, "a step", 1))
+        values = span[days - int(a)]
+        if np.isnan(values).all():
+            raise ExpressionError(f"no value on days {int(a)}..{int(b)} (step {int(step)})")
+        return days, values
+
     def _argmax(self, s: np.ndarray, a: float, b: float, step: float = 1) -> float:
-        days = np.arange(int(a), int(b) + 1, int(step))
-        values = self._span(s, a, b)[days - int(a)]
+        days, values = self._days(s, a, b, step)
         return float(days[np.nanargmax(values)])
 
     def _argmin(self, s: np.ndarray, a: float, b: float, step: float = 1) -> float:
-        days = np.arange(int(a), int(b) + 1, int(step))
-        values = self._span(s, a, b)[days - int(a)]
+        days, values = self._days(s, a, b, step)
         return float(days[np.nanargmin(values)])
 
     @staticmethod
