@@ -31,7 +31,7 @@ def mean_ci95(values: ArrayLike, one_sided: bool = False) -> tuple[float, float]
     -------
     (mean, half)
         ``s`` is the sample standard deviation (n - 1 in the denominator). NaN mean for an empty sample; NaN
-        half-width for fewer than two values (no spread to estimate).
+        half-width for fewer than two values (no spread to estimate) or an infinite value among them.
 
     Examples
     --------
@@ -47,4 +47,6 @@ def mean_ci95(values: ArrayLike, one_sided: bool = False) -> tuple[float, float]
     if len(x) < 2:
         return mean, math.nan
     t = stats.t.ppf(0.95 if one_sided else 0.975, len(x) - 1)
-    return mean, float(t * x.std(ddof=1) / math.sqrt(len(x)))
+    with np.errstate(invalid="ignore"):  # an infinite value has no spread: NaN half-width, without a warning
+        sd = x.std(ddof=1)
+    return mean, float(t * sd / math.sqrt(len(x)))

@@ -38,7 +38,6 @@ from sim.plots import (
     plot_timeseries,
 )
 from sim.plots.data import composition, event_marks, network_data
-from sim.plots.observed import KAKAOTALK_WEEKLY_KOREANCLICK
 from sim.store import Results, ResultsError, load_results
 from sim.summary import summarise
 
@@ -118,8 +117,7 @@ def daily_mean(results: Results, column: str, scenario: str = "baseline") -> pd.
 
 # Time series ---------------------------------------------------------------------------------------------
 def test_timeseries_draws_the_mean_over_replications_with_events_and_dates(korea: Results, tmp: Path) -> None:
-    with pytest.warns(UserWarning, match="observed 2014 panel data not found"):
-        fig = plot_timeseries(plot_data(korea, observed_dir=tmp / "no-data"))
+    fig = plot_timeseries(plot_data(korea))
     for p in ("kakaotalk", "telegram", "line"):
         line = artist(fig, f"mean:{p}")
         expected = daily_mean(korea, f"active_{p}")
@@ -131,31 +129,39 @@ def test_timeseries_draws_the_mean_over_replications_with_events_and_dates(korea
     assert band[:, 1].max() > 100 * daily_mean(korea, "active_telegram").max()  # a real band around the mean
     for e in korea.manifest["events"]:
         marks = artists(fig, f"event:{e['id']}")
-        assert len(marks) == (3 if e["day"] <= 60 else 0)  # on each panel, within the 60 days run
+        assert len(marks) == (3 if e["day"] <= 60 else 0)  # on each panel (two, and one observed), in 60 days
         assert all(m.get_xdata()[0] == e["day"] for m in marks)
     labels = [t.get_text() for t in fig.axes[-2].get_xticklabels()]  # bottom time axis (last is the key)
     assert labels[:2] == ["Sep 1", "Oct 1"]
     assert "2014" in fig.axes[-2].get_xlabel()
 
 
-def test_timeseries_sets_the_model_weekly_ratio_against_the_panels(korea: Results, tmp: Path) -> None:
-    data = tmp / "observed"
-    data.mkdir()
-    (data / "telegram_weekly_users_koreanclick.csv").write_text(
-        "week_start,day,telegram_weekly_users_millions,source\n2014-09-15,14,0.04,x\n2014-10-13,42,1.72,x\n")
-    (data / "weekly_users_rankey.csv").write_text(
-        "week_start,day,app,weekly_users,avg_daily_users,source\n2014-09-28,27,telegram,1381103,,x\n"
-        "2014-09-28,27,kakaotalk,29235772,,x\n")
-    fig = plot_timeseries(plot_data(korea, observed_dir=data))
-    koreanclick, rankey = artist(fig, "observed:o"), artist(fig, "observed:s")
-    np.testing.assert_array_equal(koreanclick.get_xdata(), [14, 42])
-    np.testing.assert_allclose(koreanclick.get_ydata(), [100 * 0.04e6 / KAKAOTALK_WEEKLY_KOREANCLICK,
-                                                         100 * 1.72e6 / KAKAOTALK_WEEKLY_KOREANCLICK])
-    np.testing.assert_allclose(rankey.get_ydata(), [100 * 1381103 / 29235772])
-    assert "observed" in koreanclick.get_label() and "model" in artist(fig, "model:w").get_label()
+def test_timeseries_sets_the_model_expression_against_the_observed_series(korea: Results) -> None:
+    """The episode's series (koreanclick, rankey) against its model expression, w(d) = week(telegram /
+    kakaotalk), from the copies of the data files in the results folder."""
+    fig = plot_timeseries(plot_data(korea))
+    koreanclick, rankey = artist(fig, "observed:koreanclick"), artist(fig, "observed:rankey")
+    np.testing.assert_array_equal(koreanclick.get_xdata(), [14, 21, 28, 35, 42, 49])
+    np.testing.assert_allclose(koreanclick.get_ydata()[[0, 4]], [100 * 0.04e6 / 25.1e6, 100 * 1.72e6 / 25.1e6])
+    np.testing.assert_allclose(rankey.get_ydata()[0], 100 * 1381103 / 29235772)
+    model = artist(fig, "model:week(active.telegram / active.kakaotalk)")
+    assert "observed" in koreanclick.get_label() and model.get_label().startswith("model")
     w = pd.concat([weekly_ratio(ts, "telegram", "kakaotalk") for _, ts in korea.timeseries.groupby("run_id")])
     expected = w.groupby(korea.timeseries.loc[w.index, "day"]).mean()
-    np.testing.assert_allclose(artist(fig, "model:w").get_ydata(), 100 * expected)
+    np.testing.assert_allclose(model.get_ydata(), 100 * expected.to_numpy()[model.get_xdata()])
+
+
+def test_the_results_folder_keeps_the_observed_data_and_refuses_a_damaged_copy(korea: Results, tmp: Path) -> None:
+    folder = tmp / "damaged-data"
+    shutil.copytree(korea.root, folder)
+    kept = sorted(p.name for p in (folder / "observed").iterdir())
+    assert kept == ["telegram_weekly_users_koreanclick.csv", "weekly_users_rankey.csv"]
+    source = ROOT / "experiments" / "data" / "korea_2014"
+    assert all((folder / "observed" / name).read_bytes() == (source / name).read_bytes() for name in kept)
+    (folder / "observed" / kept[0]).write_text("day,x\n1,2\n")
+    with pytest.raises(ResultsError, match=r"observed/telegram_weekly_users_koreanclick.csv is missing or damaged;"
+                                           r" run the 'sim run' command"):
+        plot_data(load_results(folder))
 
 
 def test_timeseries_of_another_experiment_has_no_observed_panel(sweep1: Results) -> None:
@@ -269,8 +275,7 @@ def test_the_folder_is_read_once_and_the_drawing_needs_only_the_plot_data(korea:
     folder = tmp / "read-once"
     shutil.copytree(korea.root, folder)
     results = load_results(folder)
-    with pytest.warns(UserWarning, match="observed 2014 panel data not found"):
-        data = plot_data(results, observed_dir=tmp / "no-data")
+    data = plot_data(results)
     snaps = network_data(results, "baseline-r0")
     shutil.rmtree(folder)
     for fig in (plot_timeseries(data), plot_composition(data), plot_network(data.info, snaps)):
@@ -358,6 +363,8 @@ def test_the_95_percent_interval_is_the_t_interval_the_summaries_always_used() -
     mean, half = mean_ci95([0.5])
     assert mean == 0.5 and math.isnan(half)
     assert all(math.isnan(v) for v in mean_ci95([]))
+    mean, half = mean_ci95([math.inf, 4.8, 2.8])  # e.g. a ratio over a zero
+    assert mean == math.inf and math.isnan(half)
 
 
 def test_a_day_is_dated_from_the_start_date_and_months_start_where_the_calendar_says() -> None:
