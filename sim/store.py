@@ -5,6 +5,8 @@ Layout of ``results/<experiment>/<UTC timestamp>-<config hash>/``::
     manifest.json        config as given and resolved, hash, seeds, versions, git, host, times, run status,
                          SHA-256 of the aggregates
     config.toml          the resolved experiment, headed by its config hash
+    observed/<file>      an episode's observed data files (its [observed] series), so that the folder's figures
+                         need nothing else
     runs/<run_id>.json   one per finished or failed run, with the SHA-256 of its data files (written last: the
                          run's commit marker)
     runs/<run_id>.parquet    its daily time series
@@ -53,11 +55,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.config import Scenario
+from sim.events import schedule
 from sim.experiment import Experiment, RunResult, RunSpec
 
 __all__ = ["Results", "ResultsError", "ResultsStore", "load_results", "to_toml", "write_text_atomic"]
 
 MANIFEST = "manifest.json"
+#: Folder of the copies of an episode's observed data files.
+OBSERVED = "observed"
 CONFIG = "config.toml"
 AGGREGATES = ("runs.parquet", "timeseries.parquet")
 
@@ -257,6 +263,12 @@ def to_toml(data: dict[str, Any]) -> str:
     return "\n".join(lines).lstrip() + "\n"
 
 
+def observed_files(scenario: Scenario) -> dict[str, bytes]:
+    """The scenario's observed data files (file name as in its ``[[observed.series]]`` -> contents)."""
+    folder = Path(scenario.base_dir) / scenario.observed.folder
+    return {spec.file: (folder / spec.file).read_bytes() for spec in scenario.observed.series}
+
+
 def _git_info() -> dict[str, Any]:
     """The git commit of the code that ran, and whether it had uncommitted changes; both None unless the
     package is a git checkout's own ``sim/`` (an editable install). An installed wheel has no commit: its
@@ -371,6 +383,9 @@ class ResultsStore:
             fd = _flock(staging)  # the lock is the folder's, whatever its name: held across the rename
             (staging / "runs").mkdir()
             write_text_atomic(staging / CONFIG, _config_text(exp))
+            for name, data in observed_files(exp.base).items():
+                (staging / OBSERVED / name).parent.mkdir(parents=True, exist_ok=True)
+                _write_atomic(staging / OBSERVED / name, data)
             cls(staging)._write_manifest(cls._new_manifest(exp, specs, as_given))
             try:
                 os.rename(staging, root)  # atomic, and refused if root exists and is not empty
@@ -405,9 +420,10 @@ class ResultsStore:
             "start_date": exp.base.experiment.start_date,
             "scenarios": list(exp.scenarios),
             "sweep": ({"method": exp.sweep.method, "params": list(exp.sweep.params)} if exp.sweep else None),
-            "events": [{"id": e.id, "day": e.day, "kind": e.kind} for e in exp.base.events],
-            "scenario_events": {name: [{"id": e.id, "day": e.day, "kind": e.kind} for e in s.scenario.events]
+            "events": [{"id": e.id, "day": e.day, "kind": e.kind} for e in schedule(exp.base.events)],
+            "scenario_events": {name: [{"id": e.id, "day": e.day, "kind": e.kind} for e in schedule(s.scenario.events)]
                                 for name, s in {s.scenario_name: s for s in specs}.items()},
+            "observed_files": {name: _sha256(data) for name, data in observed_files(exp.base).items()},
             "runs": {s.run_id: {"scenario": s.scenario_name, "point": s.point, "replication": s.replication,
                                 "params": s.params, "seed": s.seed_record} for s in specs},
             "versions": _versions(),
@@ -438,6 +454,16 @@ class ResultsStore:
         if not config.is_file() or config.read_bytes() != expected.encode("utf-8"):
             write_text_atomic(config, expected)
             tell(f"{config} was missing, damaged or out of date; rewritten from this config")
+        files = observed_files(exp.base)
+        for name, data in files.items():
+            path = self.root / OBSERVED / name
+            if not path.is_file() or path.read_bytes() != data:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                _write_atomic(path, data)
+                tell(f"{path} was missing or differs from the config's data file; copied again")
+        sums = {name: _sha256(data) for name, data in files.items()}
+        if manifest.get("observed_files") != sums:
+            self._write_manifest(manifest | {"observed_files": sums})
 
     def _refuse_other(self, manifest: dict[str, Any], exp: Experiment) -> None:
         if manifest["config_hash"] != exp.config_hash:
@@ -676,6 +702,17 @@ class Results:
     @property
     def done(self) -> pd.DataFrame:
         return self.runs[self.runs["status"] == "done"] if len(self.runs) else self.runs
+
+    def observed_folder(self) -> Path:
+        """The folder of the copies of the episode's observed data files, each verified against its checksum
+        (ResultsError naming the file if one is missing or damaged)."""
+        folder = self.root / OBSERVED
+        for name, digest in self.manifest.get("observed_files", {}).items():
+            path = folder / name
+            if not path.is_file() or _sha256(path.read_bytes()) != digest:
+                raise ResultsError(f"{path} is missing or damaged; run the 'sim run' command that wrote {self.root} "
+                                   f"again (same config and options, --out {self.root}): it copies the data again")
+        return folder
 
     def snapshots(self, run_id: str) -> dict[str, np.ndarray]:
         """A run's saved network snapshots (empty if it saved none)."""

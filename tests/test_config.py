@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 
 import pytest
 from conftest import ROOT, SMALL, small_scenario
 
-from sim.config import ConfigError, build_scenario, config_reference, load_config
+import sim
+from sim.config import EVENT_KINDS, ConfigError, build_scenario, config_reference, load_config
 
 KOREA = ROOT / "experiments" / "korea_2014.toml"
 
@@ -156,6 +158,11 @@ def test_scenario_round_trips_through_to_dict():
     d = s.to_dict()
     assert d["platforms"]["incumbent"]["incumbent"] is True
     assert d["population"]["n"] == SMALL["population"]["n"]
+    korea = sim.load_config(KOREA)
+    plain = json.loads(json.dumps(korea.to_dict()), object_hook=lambda t: {k: v for k, v in t.items() if v is not None})
+    again = build_scenario(plain, korea.source, base_dir=korea.base_dir)       # as a results folder reads it back
+    assert again == korea
+    assert all(set(e) <= {"day", "kind", "id", "enabled", "note", *EVENT_KINDS[e["kind"]]} for e in plain["events"])
 
 
 def test_config_doc_lists_every_key():

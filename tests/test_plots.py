@@ -165,7 +165,8 @@ def test_the_results_folder_keeps_the_observed_data_and_refuses_a_damaged_copy(k
 
 
 def test_timeseries_of_another_experiment_has_no_observed_panel(sweep1: Results) -> None:
-    manifest = {**sweep1.manifest, "start_date": "", "sweep": None}
+    config = {k: v for k, v in sweep1.manifest["config_resolved"].items() if k != "observed"}
+    manifest = {**sweep1.manifest, "start_date": "", "sweep": None, "config_resolved": config}
     fig = plot_timeseries(plot_data(Results(sweep1.root, manifest, sweep1.runs, sweep1.timeseries)))
     assert len(fig.axes) == 3  # rivals, incumbent, event key
     assert fig.axes[1].get_xlabel() == "day"

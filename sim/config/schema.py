@@ -335,7 +335,9 @@ class Scenario:
         d = {f.name: plain(getattr(self, f.name)) for f in dataclasses.fields(self)
              if f.name not in ("platforms", "events", "source", "base_dir")}
         d["platforms"] = {p.name: {k: v for k, v in plain(p).items() if k != "name"} for p in self.platforms}
-        d["events"] = [plain(e) for e in self.events]
+        common = ("day", "kind", "id", "enabled", "note")
+        d["events"] = [{k: v for k, v in plain(e).items() if k in common or k in EVENT_KINDS[e.kind]}
+                       for e in self.events]
         return d
 
 

@@ -23,18 +23,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.config import Scenario, build_scenario
+from sim.episode import ObservedData, load_series, observables
 from sim.intervals import mean_ci95
-from sim.metrics import weekly_ratio
-from sim.plots.observed import OBSERVED_DIR, ObservedSeries, is_korea_2014, load_observed
-from sim.store import Results, ResultsError
+from sim.store import MANIFEST, OBSERVED, Results, ResultsError
 
 __all__ = ["Band", "Composition", "Event", "EventMark", "ExperimentInfo", "NetworkSnapshots", "ObservedPanel",
-           "PlotData", "PointSeries", "ScenarioSeries", "SweepData", "composition", "event_marks", "network_data",
-           "outcome_table", "plot_data"]
-
-#: The rival whose weekly users the observed panels of :mod:`sim.plots.observed` count (their only episode);
-#: the episodes issue moves this into the episode's own declaration.
-_OBSERVED_RIVAL = "telegram"
+           "ObservedPoints", "PlotData", "PointSeries", "ScenarioSeries", "SweepData", "composition", "episode",
+           "event_marks", "network_data", "outcome_table", "plot_data"]
 
 
 @dataclass(frozen=True)
@@ -111,12 +107,23 @@ def event_marks(timeline: Sequence[Event], last_day: int) -> list[EventMark]:
 
 
 @dataclass(frozen=True)
-class ObservedPanel:
-    """The model's weekly ratio w(d) of ``rival`` to incumbent users against observed weekly figures."""
+class ObservedPoints:
+    """One observed series of the episode as drawn: its id, label, days and values (in the model's units)."""
 
-    rival: str
+    id: str
+    label: str
+    days: np.ndarray
+    values: np.ndarray
+
+
+@dataclass(frozen=True)
+class ObservedPanel:
+    """A model expression (mean and 95 % band over runs, per day) against the observed series compared with
+    it (the episode's ``[[observed.series]]`` with this ``model``)."""
+
+    expression: str
     model: Band
-    observed: tuple[ObservedSeries, ...]
+    observed: tuple[ObservedPoints, ...]
 
 
 @dataclass(frozen=True)
@@ -130,7 +137,9 @@ class ScenarioSeries:
     composition: Composition
     #: Days of the events this scenario moves or adds relative to the baseline.
     moved: tuple[int, ...]
-    observed: ObservedPanel | None
+    #: The episode's observed series against the model, one panel per model expression (none if the config
+    #: declares no observed series).
+    observed: tuple[ObservedPanel, ...]
 
 
 @dataclass(frozen=True)
@@ -224,25 +233,56 @@ def _moved(manifest: dict[str, Any], scenario: str) -> tuple[int, ...]:
     return tuple(e["day"] for e in recorded.get(scenario, []) if (e["id"], e["day"]) not in baseline)
 
 
-def _observed(manifest: dict[str, Any], info: ExperimentInfo, ts: pd.DataFrame,
-              observed_dir: Path) -> ObservedPanel | None:
-    """The model's w(d) (rival / incumbent active users, mean of days d..d+6, per run) against the observed
-    panels, for results of the episode they observe."""
-    if not is_korea_2014(manifest):
+def episode(results: Results) -> tuple[Scenario, list[ObservedData]] | None:
+    """The experiment's scenario and its observed series as the results folder keeps them (the config in the
+    manifest, the data files copied into ``observed/``, verified), or None if it declares no observed
+    series."""
+    config = results.manifest.get("config_resolved", {})
+    if not config.get("observed", {}).get("series"):
         return None
-    w = pd.concat([weekly_ratio(run, _OBSERVED_RIVAL, info.incumbent) for _, run in ts.groupby("run_id", sort=False)])
-    return ObservedPanel(_OBSERVED_RIVAL, Band.of(ts["day"], w.reindex(ts.index)), tuple(load_observed(observed_dir)))
+    results.observed_folder()  # verified copies, or ResultsError naming the file
+    data = _without_none({k: v for k, v in config.items() if k not in ("scenarios", "sweep")})
+    data["observed"] = {**data["observed"], "folder": OBSERVED}
+    scenario = build_scenario(data, str(results.root / MANIFEST), base_dir=results.root)
+    return scenario, [load_series(scenario, spec) for spec in scenario.observed.series]
+
+
+def _without_none(value: Any) -> Any:
+    """Plain data with the keys whose value is None left out (an unset optional key, as in config.toml)."""
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_none(v) for v in value]
+    return value
+
+
+def _observed(ts: pd.DataFrame, found: tuple[Scenario, list[ObservedData]] | None) -> tuple[ObservedPanel, ...]:
+    """Each model expression the observed series compare with, per run and day (its band over runs), with the
+    series compared with it."""
+    if found is None:
+        return ()
+    scenario, observed = found
+    panels: dict[str, list[ObservedData]] = {}
+    for data in observed:
+        panels.setdefault(data.model.text, []).append(data)
+    out = []
+    for text, members in panels.items():
+        values = pd.concat([pd.Series(members[0].model.evaluate(observables(scenario, run)), index=run.index)
+                            for _, run in ts.groupby("run_id", sort=False)])
+        points = tuple(ObservedPoints(d.spec.id, d.spec.label or d.spec.id, d.days, d.values) for d in members)
+        out.append(ObservedPanel(text, Band.of(ts["day"], values.reindex(ts.index)), points))
+    return tuple(out)
 
 
 def _scenario_series(name: str, ts: pd.DataFrame, runs: int, manifest: dict[str, Any], info: ExperimentInfo,
-                     observed_dir: Path) -> ScenarioSeries:
+                     found: tuple[Scenario, list[ObservedData]] | None) -> ScenarioSeries:
     parts = composition(ts, info.incumbent).groupby(ts["day"], sort=True).mean()
     return ScenarioSeries(
         name=name, runs=runs, last_day=int(ts["day"].max()),
         active={p: Band.of(ts["day"], ts[f"active_{p}"]) for p in info.platforms},
         composition=Composition(parts.index.to_numpy(), *(parts[k].to_numpy() for k in
                                                           ("incumbent_only", "both", "rivals_only"))),
-        moved=_moved(manifest, name), observed=_observed(manifest, info, ts, observed_dir))
+        moved=_moved(manifest, name), observed=_observed(ts, found))
 
 
 def _sweep(manifest: dict[str, Any], done: pd.DataFrame, ts: pd.DataFrame, run_point: pd.Series,
@@ -275,16 +315,14 @@ def _snapshot_runs(results: Results, done: pd.DataFrame) -> dict[str, str]:
     return out
 
 
-def plot_data(results: Results, observed_dir: Path = OBSERVED_DIR) -> PlotData:
+def plot_data(results: Results) -> PlotData:
     """Read ``results`` once into plot data.
 
     Parameters
     ----------
     results
         A results folder as loaded by :func:`sim.store.load_results` (a partial folder works: only finished
-        runs are drawn).
-    observed_dir
-        Where the observed panel figures are, for results of the episode they observe.
+        runs are drawn). An episode's observed series come from its copies in the folder (:func:`episode`).
 
     Returns
     -------
@@ -293,7 +331,7 @@ def plot_data(results: Results, observed_dir: Path = OBSERVED_DIR) -> PlotData:
     Raises
     ------
     ResultsError
-        If no run has finished.
+        If no run has finished, or a copy of an observed data file is missing or damaged.
     """
     done = results.done
     if done.empty:
@@ -306,7 +344,8 @@ def plot_data(results: Results, observed_dir: Path = OBSERVED_DIR) -> PlotData:
     run_scenario = done.set_index("run_id")["scenario"]
     by_scenario = dict(tuple(ts.groupby(ts["run_id"].map(run_scenario), sort=False)))
     runs_per = done.groupby("scenario").size()
-    scenarios = {s: _scenario_series(s, by_scenario[s], int(runs_per[s]), manifest, info, observed_dir)
+    found = episode(results)
+    scenarios = {s: _scenario_series(s, by_scenario[s], int(runs_per[s]), manifest, info, found)
                  for s in manifest["scenarios"] if s in by_scenario}
     return PlotData(root=results.root, info=info, runs=done, scenarios=scenarios, timelines=_timelines(manifest),
                     sweep=_sweep(manifest, done, ts, done.set_index("run_id")["point"], info),

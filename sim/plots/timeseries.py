@@ -41,9 +41,9 @@ def _runs_note(n: int, band: bool = True) -> str:
 
 def plot_timeseries(data: PlotData, scenario: str = "baseline") -> Figure:
     """Active share of each rival (top) and of the incumbent (own panel: it stays near 100%) in one
-    scenario, mean over replications with its 95% band, events marked and keyed. For results with observed
-    panels, a third panel sets the model's weekly ratio w(d) of the observed rival to the incumbent's users
-    against the panels' weekly figures."""
+    scenario, mean over replications with its 95% band, events marked and keyed. For an episode with observed
+    series, one more panel per model expression they compare with: the expression's band against the data
+    points."""
     info = data.info
     pf = Platforms(info)
     start = info.start_date
@@ -51,9 +51,9 @@ def plot_timeseries(data: PlotData, scenario: str = "baseline") -> Figure:
     last = series.last_day
     observed = series.observed
     with style():
-        fig = new_figure(10.5, 8.6 if observed else 6.2)
-        grid = fig.add_gridspec(3 if observed else 2, 2, width_ratios=(4.6, 1),
-                                height_ratios=(3, 1.5, 2.6) if observed else (3, 1.5))
+        fig = new_figure(10.5, 6.2 + 2.4 * len(observed))
+        grid = fig.add_gridspec(2 + len(observed), 2, width_ratios=(4.6, 1),
+                                height_ratios=(3, 1.5, *(2.6,) * len(observed)))
         ax_r = fig.add_subplot(grid[0, 0])
         ax_i = fig.add_subplot(grid[1, 0], sharex=ax_r)
         axes = [ax_r, ax_i]
@@ -71,10 +71,10 @@ def plot_timeseries(data: PlotData, scenario: str = "baseline") -> Figure:
         _line_band(ax_i, series.active[inc], pf.colour(inc), pf.label(inc), f"mean:{inc}")
         ax_i.set_ylabel("active users (%)")
         ax_i.set_title(f"Incumbent {pf.label(inc)}: users active in the past week")
-        if observed:
-            ax_w = fig.add_subplot(grid[2, 0], sharex=ax_r)
-            axes.append(ax_w)
-            _observed_panel(ax_w, observed, pf)
+        for row, panel in enumerate(observed, start=2):
+            ax_o = fig.add_subplot(grid[row, 0], sharex=ax_r)
+            axes.append(ax_o)
+            _observed_panel(ax_o, panel, pf)
         for ax in axes[:-1]:
             ax.tick_params(labelbottom=False)
         apply_day_axis(axes[-1], start, last)
@@ -88,19 +88,29 @@ def plot_timeseries(data: PlotData, scenario: str = "baseline") -> Figure:
     return fig
 
 
-def _observed_panel(ax: Axes, observed: ObservedPanel, pf: Platforms) -> None:
-    """Model w(d) (rival / incumbent active users, mean of days d..d+6, per run) against the panels' weekly
-    users of the week starting on day d."""
-    rival, inc = pf.label(observed.rival), pf.label(pf.incumbent)
-    _line_band(ax, observed.model, pf.colour(observed.rival),
-               f"model: w(d), {rival} / {inc}\nactive users, mean of days d..d+6", "model:w")
-    for obs in observed.observed:
-        ax.plot(obs.days, obs.percent, ls="none", marker=obs.marker, ms=6.5, mfc="white", mec="black",
-                mew=1.3, label=obs.label, gid=f"observed:{obs.marker}", zorder=4)
-    ax.set_ylim(0, ax.get_ylim()[1] * 1.3)
-    ax.set_ylabel(f"{rival} weekly users\n(% of {inc}'s)")
-    ax.set_title(f"Model vs observed: {rival}'s weekly users in % of {inc}'s (week from day d)")
-    ax.legend(loc="upper right", fontsize=8, labelspacing=0.8)
+#: Markers of the observed series of one panel, in order.
+MARKERS = "osD^v<>ph*"
+
+
+def _observed_panel(ax: Axes, panel: ObservedPanel, pf: Platforms) -> None:
+    """The model expression's band over runs against the observed series compared with it, on the series'
+    days. Shares and ratios of shares (all values at most 1.5) are drawn in %."""
+    values = np.concatenate([panel.model.mean[np.isfinite(panel.model.mean)],
+                             *(obs.values for obs in panel.observed)])
+    scale = 100.0 if np.abs(values).max(initial=0.0) <= 1.5 else 1.0
+    colour = pf.colour(next((p for p in pf.rivals if p in panel.expression), pf.rivals[0]))
+    band = panel.model
+    ax.fill_between(band.day, scale * (band.mean - band.half), scale * (band.mean + band.half), color=colour,
+                    alpha=0.22, lw=0, gid=f"band:model:{panel.expression}", zorder=1.5)
+    ax.plot(band.day, scale * band.mean, color=colour, lw=1.8, label=f"model: {panel.expression}",
+            gid=f"model:{panel.expression}", zorder=2)
+    for marker, obs in zip(MARKERS, panel.observed, strict=False):
+        ax.plot(obs.days, scale * obs.values, ls="none", marker=marker, ms=6.5, mfc="white", mec="black", mew=1.3,
+                label=f"observed: {obs.label}", gid=f"observed:{obs.id}", zorder=4)
+    ax.set_ylim(min(0.0, ax.get_ylim()[0]), ax.get_ylim()[1] * 1.3)
+    ax.set_ylabel("%" if scale == 100.0 else "value")
+    ax.set_title(f"Model vs observed: {panel.expression}", fontsize=9.5)
+    ax.legend(loc="best", fontsize=8, labelspacing=0.8)
 
 
 def plot_composition(data: PlotData, scenario: str = "baseline") -> Figure:
