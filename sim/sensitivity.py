@@ -1,8 +1,9 @@
-"""Global sensitivity analysis of the 2014 scenario (SALib): Morris screening, then Sobol' indices.
+"""Global sensitivity analysis of a scenario (SALib): Morris screening, then Sobol' indices.
 
-**Outputs** (per run, :func:`outputs`): the peak rival share, max_d of Telegram's active share (of all users;
-bounded, unlike the ratio to the incumbent's users, which explodes where a parameter set empties the
-incumbent), and the incumbent's loss, (x_inc(0) − min_{d ≤ 70} x_inc(d)) / x_inc(0).
+**Outputs** (per run, :func:`outputs`): the peak rival share, max over rivals and days of a rival's active
+share (of all users; bounded, unlike the ratio to the incumbent's users, which explodes where a parameter set
+empties the incumbent), and the incumbent's largest loss, (x_inc(0) − min_d x_inc(d)) / x_inc(0) over the run
+(``steps`` days: choose them to cover the episode's peak).
 
 **Method.** (1) Morris elementary effects (Morris 1991; Campolongo et al. 2007's μ*): ``trajectories``
 one-at-a-time paths on a 4-level grid over the ranges of :data:`FACTORS`, r (k + 1) runs; μ* (mean absolute
@@ -41,7 +42,6 @@ from SALib.sample import sobol as sobol_sample
 
 from sim.calibrate import FIT_PATH, Parameter, Runner, _display, _link
 from sim.validation import SavedResult, Section, save_figure
-from sim.validation.korea import INCUMBENT, RIVAL
 
 __all__ = ["FACTORS", "OUTPUTS", "SENSITIVITY_PATH", "SensitivityResult", "morris_screen", "outputs",
            "sensitivity", "sensitivity_section", "sobol_indices"]
@@ -50,7 +50,7 @@ __all__ = ["FACTORS", "OUTPUTS", "SENSITIVITY_PATH", "SensitivityResult", "morri
 #: directory.
 SENSITIVITY_PATH = FIT_PATH.parent / "sensitivity.json"
 OUTPUTS = ("peak_share", "incumbent_loss")
-OUTPUT_LABELS = {"peak_share": "peak Telegram active share", "incumbent_loss": "incumbent loss, days 0–70"}
+OUTPUT_LABELS = {"peak_share": "peak active share of a rival", "incumbent_loss": "incumbent's largest loss"}
 #: Screening threshold: a factor is influential if its μ* is at least this fraction of the largest μ*.
 INFLUENTIAL = 0.1
 
@@ -74,11 +74,12 @@ FACTORS: tuple[Parameter, ...] = (
 )
 
 
-def outputs(ts: pd.DataFrame) -> tuple[float, float]:
-    """(peak rival active share, incumbent's relative loss max over days 0-70) of one run."""
-    peak = float(ts[f"active_{RIVAL}"].max())
-    inc = ts[f"active_{INCUMBENT}"].to_numpy()
-    return peak, float(max(inc[0] - inc[:71].min(), 0.0) / inc[0])
+def outputs(ts: pd.DataFrame, platforms: Sequence[str], incumbent: str) -> tuple[float, float]:
+    """(peak active share of any rival, the incumbent's largest relative loss of active share over the run)
+    of one run."""
+    peak = max(float(ts[f"active_{p}"].max()) for p in platforms if p != incumbent)
+    inc = ts[f"active_{incumbent}"].to_numpy()
+    return peak, float(max(inc[0] - inc.min(), 0.0) / inc[0])
 
 
 def _problem(factors: Sequence[Parameter]) -> dict[str, Any]:
@@ -145,10 +146,10 @@ def _by_factor(names: Sequence[str], per_output: list[dict[str, list[float]]]) -
 
 def sensitivity(config_path: str | Path, *, morris_trajectories: int = 10, sobol_n: int = 256,
                 out_dir: str | Path = SENSITIVITY_PATH.parent, rng_seed: int = 2014, n: int = 5000,
-                steps: int = 91, figures: str | Path | None = None,
+                steps: int | None = None, figures: str | Path | None = None,
                 factors: Sequence[Parameter] = FACTORS) -> SensitivityResult:
     """Morris screening of ``factors``, then Sobol' indices of the influential ones, for the scenario in
-    ``config_path`` at ``n`` users over ``steps`` days (91 covers the peak and days 0-70). Sampling seeds and
+    ``config_path`` at ``n`` users over ``steps`` days (default: the config's). Sampling seeds and
     the one model seed come from ``SeedSequence(rng_seed)``. Writes ``out_dir/sensitivity.json`` and the
     figures ``sensitivity_morris.png``, ``sensitivity_sobol.png`` into ``figures`` (default
     ``out_dir/../figures``). The same arguments give the same result."""
@@ -158,9 +159,11 @@ def sensitivity(config_path: str | Path, *, morris_trajectories: int = 10, sobol
     sample_seq, model_seq = np.random.SeedSequence(rng_seed).spawn(2)
     sample_seed = int(np.random.default_rng(sample_seq).integers(2**31))
     runner = Runner(config_path, [model_seq], n=n, steps=steps)
+    base = runner.scenario({})
+    names, incumbent = base.platform_names, base.platform_names[base.incumbent]
 
     def model(keys: Sequence[str]) -> Callable[[np.ndarray], tuple[float, float]]:
-        return lambda x: outputs(runner.run(dict(zip(keys, map(float, x), strict=True)))[0])
+        return lambda x: outputs(runner.run(dict(zip(keys, map(float, x), strict=True)))[0], names, incumbent)
 
     problem = _problem(factors)
     X_m, morris = morris_screen(problem, model([f.key for f in factors]), morris_trajectories, sample_seed)
@@ -175,7 +178,7 @@ def sensitivity(config_path: str | Path, *, morris_trajectories: int = 10, sobol
     command = (f"sim sensitivity {_display(config_path)} --trajectories {morris_trajectories} "
                f"--sobol-n {sobol_n} --n {n} --rng-seed {rng_seed} --out {_display(out_dir)}")
     result = SensitivityResult(
-        method={"config": _display(config_path), "n": n, "steps": steps, "engine": "array",
+        method={"config": _display(config_path), "n": n, "steps": base.experiment.steps, "engine": "array",
                 "rng_seed": rng_seed, "sample_seed": sample_seed,
                 "model_seed": {"entropy": int(model_seq.entropy), "spawn_key": list(model_seq.spawn_key)},
                 "morris": f"SALib morris, {morris_trajectories} trajectories, 4 levels",
