@@ -86,7 +86,7 @@ def run_one(n: int, degree: float | None, steps: int | None, threads: int | None
     model = ArrayModel(s, rng=SEED, graph=graph, threads=threads)
     setup_s = time.perf_counter() - t
     t = time.perf_counter()
-    model.counter._count_all(model.counter.codes)  # one full count of contacts per flag, over every edge
+    model.count_contacts(0)  # the first count is a full one: contacts per flag, over every edge
     count_s = time.perf_counter() - t
     per_day = []
     for _ in range(days):
