@@ -30,8 +30,9 @@ from pathlib import Path
 import numpy as np
 from mesa.examples.basic.virus_on_network.model import VirusOnNetwork
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+ROOT = Path.cwd()  # run from the repository root, as `make bench` does
+if not (ROOT / "experiments").is_dir():
+    sys.exit("run this from the repository root (no experiments/ folder here)")
 
 import sim  # noqa: E402
 from sim.engine import ArrayModel  # noqa: E402

@@ -28,8 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+ROOT = Path.cwd()  # run from the repository root, as `make bench` does
+if not (ROOT / "experiments").is_dir():
+    sys.exit("run this from the repository root (no experiments/ folder here)")
 
 import sim  # noqa: E402
 from sim.engine import ArrayModel, default_threads  # noqa: E402
@@ -122,7 +123,7 @@ def main() -> None:
           "peak RSS GB | peak Telegram |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n, degree in itertools.product(args.sizes, args.degrees):
-        cmd = [sys.executable, __file__, "--one", str(n), str(degree)]
+        cmd = [sys.executable, sys.argv[0], "--one", str(n), str(degree)]
         cmd += ["--steps", str(args.steps)] if args.steps is not None else []
         cmd += ["--threads", str(args.threads)] if args.threads is not None else []
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout

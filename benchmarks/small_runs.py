@@ -21,7 +21,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path.cwd()  # run from the repository root, as `make bench` does
+if not (ROOT / "experiments").is_dir():
+    sys.exit("run this from the repository root (no experiments/ folder here)")
 #: The last commit before the compiled kernels (numpy-vectorised rules).
 REFERENCE = "e316ebe"
 

@@ -23,8 +23,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+ROOT = Path.cwd()  # run from the repository root, as `make bench` does
+if not (ROOT / "experiments").is_dir():
+    sys.exit("run this from the repository root (no experiments/ folder here)")
 
 from sim.viz.drawing import ChartPicture, NetworkPicture  # noqa: E402
 from sim.viz.server import launch, resolve, stop, wait_ready  # noqa: E402
