@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.stats import qmc
 
 __all__ = ["LevelsParameter", "Parameter", "RealParameter", "latin_hypercube", "unit_latin_hypercube"]
 
@@ -87,6 +86,10 @@ def unit_latin_hypercube(dimensions: int, samples: int,
     """
     if dimensions < 1 or samples < 1:
         raise ValueError(f"expected at least one dimension and one sample, got {dimensions} x {samples}")
+    # Imported here: scipy.stats takes ~0.4 s to import, and sim.experiment (which every command line and
+    # worker imports) needs it only when a Latin hypercube is drawn.
+    from scipy.stats import qmc
+
     return qmc.LatinHypercube(d=dimensions, rng=np.random.default_rng(seed)).random(samples)
 
 
