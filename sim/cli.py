@@ -112,6 +112,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         if todo:
             # A single run goes in this process: a worker pool would only add start-up time and a copy.
             workers = 1 if len(todo) == 1 and not (args.dask or args.scheduler) else args.workers
+            if args.workers is not None and workers < args.workers:  # asked for, not the default: say why not
+                note(f"one run to do: it runs in this process (--workers {args.workers} would add only start-up)")
             executor, resources = make_executor(workers, args.dask, args.scheduler)
             bars = None if args.quiet else RunBars()
             failed = 0

@@ -362,3 +362,12 @@ def test_killed_run_resumes_to_exactly_the_uninterrupted_results(tmp_path):
 def test_not_a_results_folder_is_reported(tmp_path):
     with pytest.raises(ResultsError, match="is not a results folder"):
         load_results(tmp_path)
+
+
+def test_one_run_asked_to_use_workers_runs_here_and_says_so(tmp_path, capsys):
+    args = ["run", str(ROOT / "experiments" / "korea_2014.toml"), "--replications", "1", "--steps", "5",
+            "--set", "population.n=300", "--quiet", "--out", str(tmp_path / "one")]
+    assert main([*args, "--workers", "2"]) == 0
+    assert "note: one run to do: it runs in this process (--workers 2 would add only start-up)" in capsys.readouterr().err
+    assert main([*args[:-1], str(tmp_path / "two")]) == 0                 # the default: nothing to say
+    assert "one run to do" not in capsys.readouterr().err
