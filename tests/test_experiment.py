@@ -368,6 +368,7 @@ def test_one_run_asked_to_use_workers_runs_here_and_says_so(tmp_path, capsys):
     args = ["run", str(ROOT / "experiments" / "korea_2014.toml"), "--replications", "1", "--steps", "5",
             "--set", "population.n=300", "--quiet", "--out", str(tmp_path / "one")]
     assert main([*args, "--workers", "2"]) == 0
-    assert "note: one run to do: it runs in this process (--workers 2 would add only start-up)" in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert "note: one run to do: it runs in this process (--workers 2 would add only start-up)" in said
     assert main([*args[:-1], str(tmp_path / "two")]) == 0                 # the default: nothing to say
     assert "one run to do" not in capsys.readouterr().err
