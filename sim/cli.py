@@ -401,7 +401,7 @@ def _terminate(signum: int, frame: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``sim`` console script. A bad input gets one line on stderr and exit status 2; with
     ``--debug`` its traceback too. SIGTERM stops like Ctrl-C (exit status 143)."""
-    from sim.store import ResultsError
+    from sim.errors import ResultsError
 
     args = build_parser().parse_args(argv)
     previous = signal.signal(signal.SIGTERM, _terminate)

@@ -56,6 +56,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import Scenario
+from sim.errors import ResultsError
 from sim.events import schedule
 from sim.experiment import Experiment, RunResult, RunSpec
 
@@ -79,10 +80,6 @@ _RUN_COLUMNS = ("run_id", "scenario", "point", "replication", "seed_entropy", "s
                 "error")
 
 Tell = Callable[[str], None]
-
-
-class ResultsError(ValueError):
-    """A folder that is not (or not this experiment's, or no longer a readable) results folder."""
 
 
 class _DamageError(Exception):
