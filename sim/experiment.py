@@ -37,6 +37,7 @@ from sim import make_model, metrics
 from sim.config import ConfigError, Scenario, apply_overrides, build_scenario, flatten, read_toml
 from sim.config.schema import IDENTIFIER
 from sim.episode import target_values
+from sim.events import schedule
 from sim.progress import QueueReport, Report, RunProgress
 from sim.sampling import LevelsParameter, Parameter, RealParameter, latin_hypercube
 
@@ -279,11 +280,12 @@ def expand(exp: Experiment) -> list[RunSpec]:
 
 
 def late_events(specs: list[RunSpec]) -> dict[str, dict[str, Any]]:
-    """Per scenario (and sweep point): its last day and the events that start after it, so never happen."""
+    """Per scenario (and sweep point): its last day and the events that start after it (on their day after any
+    postponement), so never happen."""
     out: dict[str, dict[str, Any]] = {}
     for spec in specs:
         s = spec.scenario
-        late = [f"{e.id} (day {e.day})" for e in s.events if e.day > s.experiment.steps]
+        late = [f"{e.id} (day {e.day})" for e in schedule(s.events) if e.day > s.experiment.steps]
         label = spec.scenario_name + (f" at sweep point {spec.point}" if spec.params else "")
         if late and label not in out:
             out[label] = {"last_day": s.experiment.steps, "events": late}

@@ -377,3 +377,18 @@ def test_a_postponement_added_live_moves_an_event_still_to_come_only():
     timeline.add(EventSpec(day=5, kind="postponement", id="p2", target="early", to_day=14))  # started: stays
     assert [(e.spec.id, e.spec.day) for e in timeline.events] == [("early", 3), ("p1", 5), ("p2", 5),
                                                                  ("late", 12)]
+
+
+def test_an_event_postponed_past_the_end_of_the_run_is_noted_as_never_happening(tmp_path, capsys):
+    from conftest import SMALL
+
+    from sim.cli import main
+    from sim.store import to_toml
+
+    data = {**SMALL, "experiment": {**SMALL["experiment"], "steps": 15}, "events": [
+        {"day": 10, "kind": "quality_change", "id": "deadline", "platform": "incumbent", "appeal_gain": -0.3},
+        {"day": 4, "kind": "postponement", "target": "deadline", "to_day": 20}]}
+    (tmp_path / "cfg.toml").write_text(to_toml(data))
+    out = str(tmp_path / "o")
+    assert main(["run", str(tmp_path / "cfg.toml"), "--quiet", "--replications", "1", "--out", out]) == 0
+    assert "so deadline (day 20) never happen" in capsys.readouterr().err
