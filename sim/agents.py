@@ -54,6 +54,7 @@ class UserAgent(FixedAgent):
         self.counts = model.contact_counts[node]
         self.primary = int(init.primary[node])
         self.alarm = float(init.alarm[node])
+        self.salience = 0.0
         self.heard = NEVER
         self.fresh = 0
         self.buzzing = False  # counted as fresh news by its contacts
@@ -73,8 +74,12 @@ class UserAgent(FixedAgent):
 
     # News ------------------------------------------------------------------------------------------------
     def hear_alarming_news(self, intensity: float, day: int) -> None:
-        """Heard alarming news directly: alarm rises, and the user carries fresh news for ``buzz_days``."""
-        self.alarm = rules.alarm_after_news(self.alarm, intensity)
+        """Heard alarming news directly: alarm and salience rise (each by its share of the intensity), and the
+        user carries fresh news for ``buzz_days``."""
+        sigma = self.model.config.behaviour.salience
+        self.alarm = rules.alarm_after_news(self.alarm, intensity * (1.0 - sigma))
+        if sigma > 0:
+            self.salience = rules.alarm_after_news(self.salience, intensity * sigma)
         self.heard = day
         if not self.buzzing:
             self.buzzing = True
@@ -84,6 +89,7 @@ class UserAgent(FixedAgent):
 
     def hear_calming_news(self, credibility: float) -> None:
         self.alarm = rules.alarm_after_calming_news(self.alarm, credibility)
+        self.salience = rules.alarm_after_calming_news(self.salience, credibility)
 
     def end_buzz(self, day: int) -> None:
         """On ``day`` the news this user heard is no longer fresh, unless it heard more since."""
@@ -113,9 +119,9 @@ class UserAgent(FixedAgent):
         (``rules.user_day``). The decisions are applied in :meth:`advance`, so that every user decides from
         the same day. ``u`` is the model's uniform draws of the day, one row per user."""
         m = self.model
-        self.alarm, uses, primary, adopted = rules.user_day(
+        self.alarm, self.salience, uses, primary, adopted = rules.user_day(
             m.rule, m.parameters, m.platforms.table, m.platforms.incumbent, self.concern, self.inertia,
-            self.threshold, self.taste, self.counts, self.degree, self.alarm, self.fresh, self.uses,
+            self.threshold, self.taste, self.counts, self.degree, self.alarm, self.salience, self.fresh, self.uses,
             self.primary, u, self.node, m.platforms.disruption)
         if uses != self.uses or primary != self.primary:
             self._next = (uses, primary, adopted)

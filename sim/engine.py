@@ -94,6 +94,8 @@ class ArrayModel(DailyCycle):
         self.uses = pack(init.active)
         self.primary = init.primary.astype(np.int8)
         self.alarm = init.alarm.astype(np.float64)
+        #: Fast salience of news, kept only when the scenario splits news between it and alarm.
+        self.salience = np.zeros(n if scenario.behaviour.salience > 0 else 0)
         self.heard = init.heard.astype(np.int32)
         self.ever = self.uses.copy()
         self.adoptions = np.zeros(init.active.shape, dtype=np.uint16)  # at most one adoption a day
@@ -128,10 +130,15 @@ class ArrayModel(DailyCycle):
 
     # Engine mechanics (see DailyCycle) -------------------------------------------------------------------
     def raise_alarm(self, hearers: np.ndarray, intensity: float, day: int) -> None:
-        loops.hear_alarming_news(hearers, intensity, day, self.alarm, self.heard)
+        sigma = self.config.behaviour.salience
+        loops.hear_alarming_news(hearers, intensity * (1.0 - sigma), day, self.alarm, self.heard)
+        if len(self.salience):
+            loops.hear_salient_news(hearers, intensity * sigma, self.salience)
 
     def calm_alarm(self, hearers: np.ndarray, credibility: float) -> None:
         loops.hear_calming_news(hearers, credibility, self.alarm)
+        if len(self.salience):
+            loops.hear_calming_news(hearers, credibility, self.salience)
 
     def install(self, users: np.ndarray, k: int) -> None:
         bit = self.uses.dtype.type(1 << k)
@@ -177,7 +184,7 @@ class ArrayModel(DailyCycle):
             self.adoptions = self.adoptions.astype(np.int64)
         b, p = self.config.behaviour, self.platforms
         args = (rules.RULE_IDS[b.rule], rules.parameters(b), p.table, p.incumbent, self.traits, self.alarm,
-                self.uses, self.primary, self.counter.contacts, u, p.disruption, self._next_uses,
+                self.salience, self.uses, self.primary, self.counter.contacts, u, p.disruption, self._next_uses,
                 self._next_primary, self.ever, self.adoptions)
         self._change[:] = 0
         if self._parallel():
@@ -194,4 +201,4 @@ class ArrayModel(DailyCycle):
 
     def user_state(self) -> UserState:
         return UserState(uses=self.uses, primary=self.primary, alarm=self.alarm, heard=self.heard,
-                         ever=self.ever, adoptions=self.adoptions)
+                         ever=self.ever, adoptions=self.adoptions, salience=self.salience)

@@ -23,7 +23,7 @@ from sim.jit import jit
 from sim.metrics import tally
 
 __all__ = ["BLOCK_USERS", "block_bounds", "day_block", "day_blocks", "encode_block", "encode_blocks",
-           "hear_alarming_news", "hear_calming_news"]
+           "hear_alarming_news", "hear_calming_news", "hear_salient_news"]
 
 #: Users per block of the parallel drivers.
 BLOCK_USERS = 1 << 14
@@ -40,6 +40,14 @@ def hear_alarming_news(hearers, intensity, day, alarm, heard):
         if hearers[i]:
             alarm[i] = rules.alarm_after_news(alarm[i], intensity)
             heard[i] = day
+
+
+def hear_salient_news(hearers, intensity, salience):
+    """Hearers of alarming news, their fast salience: ``alarm_after_news`` with the salient share of the
+    intensity (MODEL.md 7.1)."""
+    for i in range(len(hearers)):
+        if hearers[i]:
+            salience[i] = rules.alarm_after_news(salience[i], intensity)
 
 
 def hear_calming_news(hearers, credibility, alarm):
@@ -60,22 +68,26 @@ def encode_blocks(bounds, day, buzz_days, heard, uses, codes):
         encode_block(bounds[j], bounds[j + 1], day, buzz_days, heard, uses, codes)
 
 
-def day_block(lo, hi, rule, b, platforms, incumbent, traits, alarm, uses, primary, contacts, u, disruption,
-              next_uses, next_primary, ever, adoptions, counts, change):
+def day_block(lo, hi, rule, b, platforms, incumbent, traits, alarm, salience, uses, primary, contacts, u,
+              disruption, next_uses, next_primary, ever, adoptions, counts, change):
     """Every user's day after the events (``rules.user_day``), from the contacts counted this morning:
-    alarm is updated in place; tomorrow's platform use (bit sets) and primary go to ``next_uses`` and
-    ``next_primary``; ``ever`` (bit sets) and ``adoptions`` (adoption events per platform) are updated in
-    place, and the change of the day's observation counts (``metrics.tally`` of the users who changed) is
-    added to ``change``. ``counts`` is room for one user's contacts per platform (int64)."""
+    alarm is updated in place, and salience if kept (``salience`` is empty when the scenario's is 0);
+    tomorrow's platform use (bit sets) and primary go to ``next_uses`` and ``next_primary``; ``ever`` (bit
+    sets) and ``adoptions`` (adoption events per platform) are updated in place, and the change of the day's
+    observation counts (``metrics.tally`` of the users who changed) is added to ``change``. ``counts`` is
+    room for one user's contacts per platform (int64)."""
     n_platforms = len(counts)
     for i in range(lo, hi):
         for k in range(n_platforms):
             counts[k] = contact_count(contacts, i, 1 + k)
         old, old_primary = int(uses[i]), int(primary[i])
-        alarm[i], new, p, adopted = rules.user_day(
+        kept = len(salience) > 0
+        alarm[i], s, new, p, adopted = rules.user_day(
             rule, b, platforms, incumbent, traits.concern[i], traits.inertia[i], traits.threshold[i],
-            traits.taste[i], counts, contacts.degree[i], alarm[i], contact_count(contacts, i, 0), old,
-            old_primary, u, i, disruption)
+            traits.taste[i], counts, contacts.degree[i], alarm[i], salience[i] if kept else 0.0,
+            contact_count(contacts, i, 0), old, old_primary, u, i, disruption)
+        if kept:
+            salience[i] = s
         next_uses[i], next_primary[i] = new, p
         if new != old or p != old_primary:
             tally(change, old, int(ever[i]), old_primary, incumbent, n_platforms, -1)
@@ -90,16 +102,17 @@ def day_block(lo, hi, rule, b, platforms, incumbent, traits, alarm, uses, primar
             adopted &= ~(1 << k)
 
 
-def day_blocks(bounds, rule, b, platforms, incumbent, traits, alarm, uses, primary, contacts, u, disruption,
-               next_uses, next_primary, ever, adoptions, counts, change):
+def day_blocks(bounds, rule, b, platforms, incumbent, traits, alarm, salience, uses, primary, contacts, u,
+               disruption, next_uses, next_primary, ever, adoptions, counts, change):
     """:func:`day_block` on each block of users on all threads (``counts``, ``change``: a row per block)."""
     for j in prange(len(bounds) - 1):
-        day_block(bounds[j], bounds[j + 1], rule, b, platforms, incumbent, traits, alarm, uses, primary,
+        day_block(bounds[j], bounds[j + 1], rule, b, platforms, incumbent, traits, alarm, salience, uses, primary,
                   contacts, u, disruption, next_uses, next_primary, ever, adoptions, counts[j], change[j])
 
 
 hear_alarming_news = jit(hear_alarming_news)
 hear_calming_news = jit(hear_calming_news)
+hear_salient_news = jit(hear_salient_news)
 encode_block = jit(encode_block)
 encode_blocks = jit(encode_blocks, parallel=True)
 day_block = jit(day_block)

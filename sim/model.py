@@ -92,4 +92,6 @@ class MessengerModel(DailyCycle, Model):
         return UserState(uses=self.uses, primary=np.fromiter((a.primary for a in users), np.int64, n),
                          alarm=np.fromiter((a.alarm for a in users), np.float64, n),
                          heard=np.fromiter((a.heard for a in users), np.int64, n), ever=self.ever,
-                         adoptions=self.adoptions)
+                         adoptions=self.adoptions,
+                         salience=(np.fromiter((a.salience for a in users), np.float64, n)
+                                   if self.config.behaviour.salience > 0 else np.empty(0)))

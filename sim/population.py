@@ -66,7 +66,8 @@ class UserState(NamedTuple):
     ``uses`` (n,) unsigned: the platforms in use as bit sets (bit k: platform k; :attr:`active` gives them
     as bools); ``primary`` (n,) int: the main one; ``alarm`` (n,) float; ``heard`` (n,) int: day alarming
     news was last heard directly; ``ever`` (n,) unsigned: platforms ever used, as bit sets
-    (:attr:`ever_active`); ``adoptions`` (n, K) int: adoption events per platform.
+    (:attr:`ever_active`); ``adoptions`` (n, K) int: adoption events per platform; ``salience`` (n,) float:
+    the fast salience of news, empty when the scenario keeps none (``behaviour.salience = 0``).
     """
 
     uses: np.ndarray
@@ -75,6 +76,17 @@ class UserState(NamedTuple):
     heard: np.ndarray
     ever: np.ndarray
     adoptions: np.ndarray
+    salience: np.ndarray = np.empty(0)
+
+    @property
+    def effective_alarm(self) -> np.ndarray:
+        """The alarm decisions see: ``alarm`` with ``salience`` (``rules.effective_alarm``), or ``alarm``."""
+        if len(self.salience) == 0:
+            return self.alarm
+        from sim.rules import effective_alarm  # loaded with the engines, not with the state
+
+        # The rule's Python source, on whole arrays (its compiled form takes numbers).
+        return getattr(effective_alarm, "py_func", effective_alarm)(self.alarm, self.salience)
 
     @property
     def active(self) -> np.ndarray:

@@ -37,6 +37,7 @@ __all__ = [
     "choose_primary",
     "contact_share",
     "decide",
+    "effective_alarm",
     "forget",
     "logistic",
     "outage_push",
@@ -51,9 +52,9 @@ __all__ = [
 
 # Positions in the behaviour vector.
 (B_NET, B_PULL, B_APPEAL, B_PRIV, B_PUSH, LAM, LAM_DROP, LAM_EXIT, TAU, BAND, EXIT_LEVEL, HABIT, BASS_P, BASS_Q,
- MU, DELTA, R_BASE) = range(17)
+ MU, DELTA, R_BASE, SALIENCE, SALIENCE_DECAY) = range(19)
 _FIELDS = ("b_net", "b_pull", "b_appeal", "b_priv", "b_push", "lam", "lam_drop", "lam_exit", "tau", "band",
-           "exit_level", "habit", "bass_p", "bass_q", "mu", "delta", "r_base")
+           "exit_level", "habit", "bass_p", "bass_q", "mu", "delta", "r_base", "salience", "salience_decay")
 
 PPM, THRESHOLD, BASS = 0, 1, 2
 #: The decision rules by config name (``behaviour.rule``).
@@ -94,6 +95,12 @@ def word_of_mouth(r, fresh, degree, mu):
 def forget(r, rest, delta):
     """Forgetting toward the resting alarm ``rest = r_base c``: ``r <- rest + (r - rest)(1 - delta)``."""
     return rest + (r - rest) * (1.0 - delta)
+
+
+def effective_alarm(r, s):
+    """The alarm decisions see from slow alarm ``r`` and fast salience ``s``: ``r + s - r s`` (either one
+    alone when the other is 0; at most 1)."""
+    return r + s - r * s
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -253,16 +260,19 @@ def decide(rule, b, incumbent, concern, inertia, phi, taste, alarm, exposure, ap
     return bass(b, incumbent, counts, degree, uses, primary, u)
 
 
-def user_day(rule, b, platforms, incumbent, concern, inertia, phi, taste, counts, degree, alarm, fresh, uses,
-             primary, u, node, disruption):
+def user_day(rule, b, platforms, incumbent, concern, inertia, phi, taste, counts, degree, alarm, salience, fresh,
+             uses, primary, u, node, disruption):
     """One user's day after the events (MODEL.md 3, phases 2-4): word of mouth from ``fresh`` of its
-    ``degree`` contacts, forgetting toward ``r_base c``, then the decisions with the uniforms ``u[node]``.
-    ``platforms`` holds the platforms' exposure (row 0) and appeal (row 1). Returns (alarm, uses, primary,
-    adopted)."""
-    r = forget(word_of_mouth(alarm, fresh, degree, b[MU]), b[R_BASE] * concern, b[DELTA])
-    new_uses, new_primary, adopted = decide(rule, b, incumbent, concern, inertia, phi, taste, r, platforms[0],
-                                            platforms[1], counts, degree, uses, primary, u[node], disruption)
-    return r, new_uses, new_primary, adopted
+    ``degree`` contacts (a share ``1 - salience`` of it to the slow alarm, ``salience`` to the fast salience),
+    forgetting (alarm toward ``r_base c`` at ``delta``, salience toward 0 at ``salience_decay``), then the
+    decisions from the effective alarm with the uniforms ``u[node]``. ``platforms`` holds the platforms'
+    exposure (row 0) and appeal (row 1). Returns (alarm, salience, uses, primary, adopted)."""
+    r = forget(word_of_mouth(alarm, fresh, degree, b[MU] * (1.0 - b[SALIENCE])), b[R_BASE] * concern, b[DELTA])
+    s = forget(word_of_mouth(salience, fresh, degree, b[MU] * b[SALIENCE]), 0.0, b[SALIENCE_DECAY])
+    new_uses, new_primary, adopted = decide(rule, b, incumbent, concern, inertia, phi, taste, effective_alarm(r, s),
+                                            platforms[0], platforms[1], counts, degree, uses, primary, u[node],
+                                            disruption)
+    return r, s, new_uses, new_primary, adopted
 
 
 # Compiled in place (sim/jit.py says why they are not decorated). Callers and the other kernels use these.
@@ -271,6 +281,7 @@ alarm_after_calming_news = jit(alarm_after_calming_news, inline=True)
 contact_share = jit(contact_share, inline=True)
 word_of_mouth = jit(word_of_mouth, inline=True)
 forget = jit(forget, inline=True)
+effective_alarm = jit(effective_alarm, inline=True)
 logistic = jit(logistic, inline=True)
 chance = jit(chance, inline=True)
 use_value = jit(use_value, inline=True)

@@ -99,8 +99,11 @@ class DailyCycle(ABC):
 
     def record(self) -> None:
         """Observe today's state (one row of the time series)."""
+        state = self.user_state()
         row = metrics.observe(self.day, self.platforms.names, self.platforms.incumbent, self.observation_counts(),
-                              self.user_state().alarm)
+                              state.effective_alarm)
+        if len(state.salience):
+            row["mean_salience"] = float(np.mean(state.salience))
         if self.left is not None:
             row |= metrics.monthly_shares(self.day, self.platforms.names, self.uses, self.left)
         broken = [key for key, value in row.items() if not math.isfinite(value)]

@@ -247,3 +247,21 @@ def test_monthly_active_users_are_those_on_a_platform_some_day_of_the_last_thirt
 def test_runs_that_do_not_read_monthly_users_do_not_keep_them():
     ts = sim.simulate(scenario(), 1, "array")
     assert not any(c.startswith("monthly_") for c in ts.columns)
+
+
+@pytest.mark.parametrize("rule", ["ppm", "threshold"])
+def test_engines_agree_when_news_is_split_between_slow_alarm_and_fast_salience(rule):
+    s = scenario({"behaviour.rule": rule, "behaviour.salience": 0.6, "behaviour.salience_decay": 0.35})
+    ts = assert_engines_agree(s, seed=4)
+    assert ts["mean_salience"].iloc[0] == 0.0 and ts["mean_salience"].max() > 0.05
+    one = sim.simulate(scenario({"behaviour.rule": rule}), 4, "array")
+    assert "mean_salience" not in one.columns
+    assert not ts["mean_alarm"].equals(one["mean_alarm"])                  # the split changes the run
+
+
+def test_salience_without_news_stays_zero_and_changes_nothing():
+    quiet = {"behaviour.salience": 0.5}
+    a = sim.simulate(scenario(quiet, events=[]), 2, "array")
+    b = sim.simulate(scenario({}, events=[]), 2, "array")
+    assert (a["mean_salience"] == 0.0).all()
+    pd.testing.assert_frame_equal(a.drop(columns="mean_salience"), b, check_exact=True)

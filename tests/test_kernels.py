@@ -33,6 +33,7 @@ PERTURBED = {
     "ppm": "lambda *a: orig(*a[:-1], a[-1] + 0.3)",
     "decide": "lambda *a: orig(*a[:4], a[4] * 0.5, *a[5:])",
     "user_day": "lambda *a: orig(*a[:10], a[10] * 0.9, *a[11:])",
+    "effective_alarm": "lambda r, s: orig(r, s) * 0.8",
 }
 
 SCRIPT = r"""

@@ -115,6 +115,7 @@ class Day:
         self.counter.update(self.codes)
         self.adjacency = g.adjacency().toarray()
         self.alarm = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
+        self.salience = np.empty(0)  # not kept (behaviour.salience = 0)
         self.uses, self.primary = USES.copy(), PRIMARY.copy()
         self.next_uses = np.full(6, 99, dtype=np.uint8)
         self.next_primary = np.full(6, 99, dtype=np.int8)
@@ -122,8 +123,8 @@ class Day:
         self.adoptions = np.array([[1, 2, 0], [0, 2, 0], [3, 0, 0], [0, 0, 0], [0, 1, 0], [0, 0, 4]], np.uint16)
 
     def args(self) -> tuple:
-        return (self.rule, B, PLATFORMS, INC, TRAITS, self.alarm, self.uses, self.primary, self.counter.contacts,
-                U, 0.0, self.next_uses, self.next_primary, self.ever, self.adoptions)
+        return (self.rule, B, PLATFORMS, INC, TRAITS, self.alarm, self.salience, self.uses, self.primary,
+                self.counter.contacts, U, 0.0, self.next_uses, self.next_primary, self.ever, self.adoptions)
 
     def run_block(self, lo: int, hi: int) -> np.ndarray:
         change = np.zeros(4 * K + 4, dtype=np.int64)
@@ -136,7 +137,7 @@ class Day:
         fresh = DAY - HEARD < BUZZ_DAYS
         row = self.adjacency[i]
         return rules.user_day(self.rule, B, PLATFORMS, INC, TRAITS.concern[i], TRAITS.inertia[i],
-                              TRAITS.threshold[i], TASTE[i], row @ active, row.sum(), self.alarm[i],
+                              TRAITS.threshold[i], TASTE[i], row @ active, row.sum(), self.alarm[i], 0.0,
                               int(row @ fresh), int(USES[i]), int(PRIMARY[i]), U, i, 0.0)
 
 
@@ -161,11 +162,33 @@ def test_each_users_day_is_the_rules_day_from_its_contacts_counted_this_morning(
     alarm_before = day.alarm.copy()
     day.run_block(1, 5)
     for i in range(1, 5):
-        r, uses, primary, _ = expected[i]
+        r, _, uses, primary, _ = expected[i]
         assert (day.alarm[i], day.next_uses[i], day.next_primary[i]) == (r, uses, primary), f"user {i}"
     untouched = [0, 5]                                                        # outside the block
     np.testing.assert_array_equal(day.alarm[untouched], alarm_before[untouched])
     assert day.next_uses[untouched].tolist() == [99, 99] and day.next_primary[untouched].tolist() == [99, 99]
+
+
+def test_the_loop_keeps_each_users_salience_when_the_scenario_splits_news_between_alarm_and_salience():
+    day = Day(rules.PPM)
+    day.salience = np.array([0.0, 0.5, 0.1, 0.9, 0.3, 0.2])
+    before = day.salience.copy()
+    b = B.copy()
+    b[[rules.SALIENCE, rules.SALIENCE_DECAY]] = 0.3, 0.25
+    active = (USES[:, None] >> np.arange(K)) & 1
+    fresh = DAY - HEARD < BUZZ_DAYS
+    expected = []
+    for i in range(6):
+        row = day.adjacency[i]
+        expected.append(rules.user_day(rules.PPM, b, PLATFORMS, INC, TRAITS.concern[i], TRAITS.inertia[i],
+                                       TRAITS.threshold[i], TASTE[i], row @ active, row.sum(), day.alarm[i],
+                                       before[i], int(row @ fresh), int(USES[i]), int(PRIMARY[i]), U, i, 0.0))
+    args = list(day.args())
+    args[1] = b
+    loops.day_block(0, 6, *args, np.zeros(K, dtype=np.int64), np.zeros(4 * K + 4, dtype=np.int64))
+    assert day.salience.tolist() == [e[1] for e in expected]
+    assert day.alarm.tolist() == [e[0] for e in expected]
+    assert (day.salience != before).any() and (day.salience < before).any()     # word of mouth and decay
 
 
 def test_the_threshold_rule_adopts_by_the_share_of_contacts_on_each_platform():
@@ -185,13 +208,13 @@ def test_the_day_keeps_the_observation_counts_platforms_ever_used_and_adoption_e
     before = metrics.count_state(UserState(USES, PRIMARY, day.alarm, HEARD, EVER, day.adoptions.copy()), INC)
     adoptions_before = day.adoptions.copy()
     change = day.run_block(0, 6)
-    new_uses = np.array([e[1] for e in expected], dtype=np.uint8)
-    adopted = np.array([e[3] for e in expected])
+    new_uses = np.array([e[2] for e in expected], dtype=np.uint8)
+    adopted = np.array([e[4] for e in expected])
     # each kind of change happens: adoptions that bring a new primary (0, 5), a drop (3), a return to the
     # incumbent (4), a new primary alone (2)
     assert adopted.tolist() == [0b010, 0, 0, 0, 0b001, 0b010]
     assert new_uses.tolist() == [0b011, 0b011, 0b011, 0b011, 0b011, 0b111]
-    assert [e[2] for e in expected] == [1, 0, 1, 0, 1, 1]
+    assert [e[3] for e in expected] == [1, 0, 1, 0, 1, 1]
     np.testing.assert_array_equal(day.ever, EVER | new_uses)                  # user 3 has still used rival 2
     np.testing.assert_array_equal(day.adoptions, adoptions_before + ((adopted[:, None] >> np.arange(K)) & 1))
     after = metrics.count_state(UserState(day.next_uses, day.next_primary, day.alarm, HEARD, day.ever,

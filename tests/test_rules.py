@@ -328,18 +328,43 @@ def test_user_day_spreads_word_of_mouth_forgets_then_decides_with_the_new_alarm(
     platforms = np.array([EXPOSURE, APPEAL])
     for u1, expected in ((p - EPS, uses(0, 1)), (p + EPS, uses(0))):
         u = np.array([[0.0, 0.0, 0.0], [HIGH, u1, HIGH]])                         # row 1 is this user's
-        r, new, primary, adopted = rules.user_day(rules.PPM, P, platforms, INC, CONCERN, INERTIA, PHI, TASTE,
-                                                  COUNTS, DEGREE, ALARM, 2, uses(0), 0, u, 1, 0.0)
-        assert r == pytest.approx(alarm)
+        r, s, new, primary, adopted = rules.user_day(rules.PPM, P, platforms, INC, CONCERN, INERTIA, PHI, TASTE,
+                                                     COUNTS, DEGREE, ALARM, 0.0, 2, uses(0), 0, u, 1, 0.0)
+        assert r == pytest.approx(alarm) and s == 0.0                          # salience 0: one alarm
         assert new == expected and primary == 0 and adopted == expected & ~uses(0)
+
+
+def test_user_day_splits_word_of_mouth_between_slow_alarm_and_fast_salience_and_decides_on_both():
+    b = P.copy()
+    b[[rules.SALIENCE, rules.SALIENCE_DECAY]] = 0.25, 0.4
+    # alarm: 0.7 + 0.4 * 0.75 * 0.3 * 2/8 = 0.7225, forgotten toward 0.03: 0.03 + 0.6925 * 0.97
+    alarm = 0.03 + 0.6925 * 0.97
+    # salience: 0.2 + 0.4 * 0.25 * 0.8 * 2/8 = 0.22, forgotten toward 0 at 0.4: 0.132
+    salience = 0.22 * 0.6
+    seen = alarm + salience - alarm * salience
+    gap = 0.8 * 0.6 * seen * (0.8 - 0.05) + 0.225 + 0.09 + 0.04 - 0.25
+    p = 0.3 * sigma(gap / 0.1)
+    platforms = np.array([EXPOSURE, APPEAL])
+    for u1, expected in ((p - EPS, uses(0, 1)), (p + EPS, uses(0))):
+        u = np.array([[0.0, 0.0, 0.0], [HIGH, u1, HIGH]])
+        r, s, new, primary, adopted = rules.user_day(rules.PPM, b, platforms, INC, CONCERN, INERTIA, PHI, TASTE,
+                                                     COUNTS, DEGREE, ALARM, 0.2, 2, uses(0), 0, u, 1, 0.0)
+        assert (r, s) == (pytest.approx(alarm), pytest.approx(salience))
+        assert new == expected and primary == 0 and adopted == expected & ~uses(0)
+
+
+def test_effective_alarm_is_either_alone_and_at_most_one():
+    assert rules.effective_alarm(0.3, 0.0) == 0.3 and rules.effective_alarm(0.0, 0.4) == 0.4
+    assert rules.effective_alarm(0.5, 0.4) == pytest.approx(0.7)
+    assert rules.effective_alarm(1.0, 0.9) == pytest.approx(1.0) and rules.effective_alarm(1.0, 0.9) <= 1.0
 
 
 def test_user_day_passes_the_users_threshold_to_the_threshold_rule():
     platforms = np.array([EXPOSURE, APPEAL])
     u = np.full((2, 3), HIGH)
     for phi, expected in ((0.375, uses(0, 1)), (0.4, uses(0))):                 # f_1 = 0.375, f_2 = 0.25
-        _, new, primary, adopted = rules.user_day(rules.THRESHOLD, P, platforms, INC, CONCERN, INERTIA, phi, TASTE,
-                                                  COUNTS, DEGREE, ALARM, 0, uses(0), 0, u, 1, 0.0)
+        _, _, new, primary, adopted = rules.user_day(rules.THRESHOLD, P, platforms, INC, CONCERN, INERTIA, phi,
+                                                     TASTE, COUNTS, DEGREE, ALARM, 0.0, 0, uses(0), 0, u, 1, 0.0)
         assert (new, primary, adopted) == (expected, 0, expected & ~uses(0))
 
 
