@@ -21,7 +21,7 @@ import pandas as pd
 from sim.config.schema import ConfigError, ObservedSeries, Scenario, Target
 from sim.expressions import Expression, ExpressionError, Observables, parse
 
-__all__ = ["ObservedData", "check", "load_series", "observables", "reads_monthly", "target_values"]
+__all__ = ["ObservedData", "check", "load_series", "observables", "panels", "reads_monthly", "target_values"]
 
 
 @dataclass(frozen=True)
@@ -140,6 +140,17 @@ def check(scenario: Scenario, where: str) -> None:
         if target.low is not None and target.high is not None and target.low > target.high:
             raise ConfigError(f"key 'observed.targets.{target.id}' in {where}: low ({target.low}) exceeds high "
                               f"({target.high})")
+
+
+def panels(observed: list[ObservedData]) -> dict[str, list[ObservedData]]:
+    """The observed series grouped for figures: one panel per kind of data and the platforms its model reads
+    (e.g. all windows of one rival's installs), titled by them, in the order the series are declared."""
+    out: dict[str, list[ObservedData]] = {}
+    for data in observed:
+        platforms = sorted({p for _, p in data.model.names if p is not None})
+        title = f"{data.spec.kind.replace('_', ' ')}: {', '.join(platforms) or 'all users'}"
+        out.setdefault(title, []).append(data)
+    return out
 
 
 def reads_monthly(scenario: Scenario) -> bool:

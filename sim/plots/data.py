@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import Scenario, build_scenario
-from sim.episode import ObservedData, load_series, observables
+from sim.episode import ObservedData, load_series, observables, panels
 from sim.intervals import mean_ci95
 from sim.store import MANIFEST, OBSERVED, Results, ResultsError
 
@@ -108,21 +108,26 @@ def event_marks(timeline: Sequence[Event], last_day: int) -> list[EventMark]:
 
 @dataclass(frozen=True)
 class ObservedPoints:
-    """One observed series of the episode as drawn: its id, label, days and values (in the model's units)."""
+    """One observed series of the episode as drawn: its id, label, days and values (in the model's units),
+    and its model expression at those days (mean and 95 % CI half-width over runs)."""
 
     id: str
     label: str
     days: np.ndarray
     values: np.ndarray
+    expression: str
+    model_mean: np.ndarray
+    model_half: np.ndarray
 
 
 @dataclass(frozen=True)
 class ObservedPanel:
-    """A model expression (mean and 95 % band over runs, per day) against the observed series compared with
-    it (the episode's ``[[observed.series]]`` with this ``model``)."""
+    """One kind of data about some platforms (:func:`sim.episode.panels`): its series, and where they share
+    one model expression, that expression's mean and 95 % band over runs on every day (else None)."""
 
-    expression: str
-    model: Band
+    title: str
+    expression: str | None
+    model: Band | None
     observed: tuple[ObservedPoints, ...]
 
 
@@ -257,20 +262,30 @@ def _without_none(value: Any) -> Any:
 
 
 def _observed(ts: pd.DataFrame, found: tuple[Scenario, list[ObservedData]] | None) -> tuple[ObservedPanel, ...]:
-    """Each model expression the observed series compare with, per run and day (its band over runs), with the
-    series compared with it."""
+    """The episode's series in panels, each with the model expression it compares with, per run and day."""
     if found is None:
         return ()
     scenario, observed = found
-    panels: dict[str, list[ObservedData]] = {}
-    for data in observed:
-        panels.setdefault(data.model.text, []).append(data)
+    runs = [run for _, run in ts.groupby("run_id", sort=False)]
     out = []
-    for text, members in panels.items():
-        values = pd.concat([pd.Series(members[0].model.evaluate(observables(scenario, run)), index=run.index)
-                            for _, run in ts.groupby("run_id", sort=False)])
-        points = tuple(ObservedPoints(d.spec.id, d.spec.label or d.spec.id, d.days, d.values) for d in members)
-        out.append(ObservedPanel(text, Band.of(ts["day"], values.reindex(ts.index)), points))
+    for title, members in panels(observed).items():
+        points = []
+        bands: dict[str, Band] = {}
+        for data in members:
+            text = data.model.text
+            if text not in bands:
+                values = pd.concat([pd.Series(data.model.evaluate(observables(scenario, run)), index=run.index)
+                                    for run in runs])
+                bands[text] = Band.of(ts["day"], values.reindex(ts.index))
+            band = bands[text]
+            at = np.searchsorted(band.day, data.days)
+            inside = (at < len(band.day)) & (band.day[np.minimum(at, len(band.day) - 1)] == data.days)
+            mean = np.where(inside, band.mean[np.minimum(at, len(band.day) - 1)], np.nan)
+            half = np.where(inside, band.half[np.minimum(at, len(band.day) - 1)], np.nan)
+            points.append(ObservedPoints(data.spec.id, data.spec.label or data.spec.id, data.days, data.values, text,
+                                         mean, half))
+        one = next(iter(bands)) if len(bands) == 1 else None
+        out.append(ObservedPanel(title, one, bands[one] if one else None, tuple(points)))
     return tuple(out)
 
 

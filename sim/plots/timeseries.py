@@ -93,24 +93,33 @@ MARKERS = "osD^v<>ph*"
 
 
 def _observed_panel(ax: Axes, panel: ObservedPanel, pf: Platforms) -> None:
-    """The model expression's band over runs against the observed series compared with it, on the series'
-    days. Shares and ratios of shares (all values at most 1.5) are drawn in %."""
-    values = np.concatenate([panel.model.mean[np.isfinite(panel.model.mean)],
-                             *(obs.values for obs in panel.observed)])
+    """The panel's data (open markers) against the model: its band over runs where the series share one model
+    expression, else the model at each series' days (filled markers with their 95 % CI). Shares and ratios of
+    shares (all values at most 1.5) are drawn in %; counts over windows of different lengths on a log axis."""
+    values = np.concatenate([*(obs.values for obs in panel.observed), *(obs.model_mean for obs in panel.observed)])
+    values = values[np.isfinite(values)]
     scale = 100.0 if np.abs(values).max(initial=0.0) <= 1.5 else 1.0
-    colour = pf.colour(next((p for p in pf.rivals if p in panel.expression), pf.rivals[0]))
-    band = panel.model
-    ax.fill_between(band.day, scale * (band.mean - band.half), scale * (band.mean + band.half), color=colour,
-                    alpha=0.22, lw=0, gid=f"band:model:{panel.expression}", zorder=1.5)
-    ax.plot(band.day, scale * band.mean, color=colour, lw=1.8, label=f"model: {panel.expression}",
-            gid=f"model:{panel.expression}", zorder=2)
-    for marker, obs in zip(MARKERS, panel.observed, strict=False):
-        ax.plot(obs.days, scale * obs.values, ls="none", marker=marker, ms=6.5, mfc="white", mec="black", mew=1.3,
+    colour = pf.colour(next((p for p in pf.rivals if p in panel.title), pf.rivals[0]))
+    if panel.model is not None:
+        band = panel.model
+        ax.fill_between(band.day, scale * (band.mean - band.half), scale * (band.mean + band.half), color=colour,
+                        alpha=0.22, lw=0, gid=f"band:model:{panel.expression}", zorder=1.5)
+        ax.plot(band.day, scale * band.mean, color=colour, lw=1.8, label=f"model: {panel.expression}",
+                gid=f"model:{panel.expression}", zorder=2)
+    for k, (marker, obs) in enumerate(zip(MARKERS * 3, panel.observed, strict=False)):
+        ax.plot(obs.days, scale * obs.values, ls="none", marker=marker, ms=6, mfc="white", mec="black", mew=1.2,
                 label=f"observed: {obs.label}", gid=f"observed:{obs.id}", zorder=4)
-    ax.set_ylim(min(0.0, ax.get_ylim()[0]), ax.get_ylim()[1] * 1.3)
+        if panel.model is None:
+            ax.errorbar(obs.days, scale * obs.model_mean, yerr=scale * obs.model_half, fmt=marker, ms=4,
+                        color=colour, lw=0.8, gid=f"model:{obs.id}", zorder=3,
+                        label="model at the data's days (filled; bars: 95% CI)" if k == 0 else None)
+    if panel.model is None and (values > 0).all():
+        ax.set_yscale("log")
+    else:
+        ax.set_ylim(min(0.0, ax.get_ylim()[0]), ax.get_ylim()[1] * 1.3)
     ax.set_ylabel("%" if scale == 100.0 else "value")
-    ax.set_title(f"Model vs observed: {panel.expression}", fontsize=9.5)
-    ax.legend(loc="best", fontsize=8, labelspacing=0.8)
+    ax.set_title(f"Model vs observed: {panel.title}", fontsize=9.5)
+    ax.legend(loc="best", fontsize=7, labelspacing=0.6)
 
 
 def plot_composition(data: PlotData, scenario: str = "baseline") -> Figure:

@@ -22,7 +22,7 @@ import pandas as pd
 from sim import simulate
 from sim.config import Scenario, load_config, read_toml_file
 from sim.config.schema import Target
-from sim.episode import ObservedData, load_series, observables, target_values
+from sim.episode import ObservedData, load_series, observables, panels, target_values
 from sim.intervals import mean_ci95
 from sim.validation import Section, save_figure
 
@@ -124,34 +124,43 @@ def _series_table(runs: EpisodeRuns, observed: list[ObservedData]) -> list[str]:
 
 
 def _figure(runs: EpisodeRuns, observed: list[ObservedData], path: Path, title: str) -> None:
-    """One panel per model expression the observed series compare with (model: mean and min–max band over
-    replications; data: points), and the incumbent's active share."""
-    panels: dict[str, list[ObservedData]] = {}
-    for data in observed:
-        panels.setdefault(data.model.text, []).append(data)
+    """One panel per kind of data and platform (:func:`sim.episode.panels`): where the series of a panel share
+    one model expression, its mean and min–max band over replications as a line; otherwise the model at each
+    series' days (filled, with its min–max) next to the data (open). Last, the incumbent's active share."""
+    groups = panels(observed)
     scenario = runs.scenario
     inc = scenario.platform_names[scenario.incumbent]
-    fig, axes = plt.subplots(len(panels) + 1, 1, figsize=(8, 2.8 * len(panels) + 2.2), sharex=True, squeeze=False)
+    fig, axes = plt.subplots(len(groups) + 1, 1, figsize=(12, 2.8 * len(groups) + 2.2), sharex=True, squeeze=False)
     markers = "os^Dv<>p*h"
-    for ax, (text, members) in zip(axes[:-1, 0], panels.items(), strict=False):
-        values = np.array([members[0].model.evaluate(observables(scenario, ts)) for ts in runs.series])
-        days = np.flatnonzero(np.isfinite(values).any(axis=0))  # e.g. a weekly mean ends 6 days early
-        values = values[:, days]
-        ax.fill_between(days, np.nanmin(values, axis=0), np.nanmax(values, axis=0), color="C0", alpha=0.25, lw=0,
-                        label="model, min–max over replications")
-        ax.plot(days, np.nanmean(values, axis=0), color="C0", lw=1.6, label="model, mean")
+    for ax, (name, members) in zip(axes[:-1, 0], groups.items(), strict=False):
+        if len({m.model.text for m in members}) == 1:
+            values = np.array([members[0].model.evaluate(observables(scenario, ts)) for ts in runs.series])
+            days = np.flatnonzero(np.isfinite(values).any(axis=0))  # e.g. a weekly mean ends 6 days early
+            values = values[:, days]
+            ax.fill_between(days, np.nanmin(values, axis=0), np.nanmax(values, axis=0), color="C0", alpha=0.25,
+                            lw=0, label="model, min–max over replications")
+            ax.plot(days, np.nanmean(values, axis=0), color="C0", lw=1.6, label=f"model: {members[0].model.text}")
         for k, data in enumerate(members):
-            ax.plot(data.days, data.values, markers[k % len(markers)], color=f"C{k + 1}", mfc="none",
+            colour, marker = f"C{k + 1}", markers[k % len(markers)]
+            ax.plot(data.days, data.values, marker, color=colour, mfc="none",
                     label=f"data: {data.spec.label or data.spec.id}")
-        ax.set_ylabel(text, fontsize=7)
-        ax.legend(fontsize=7, frameon=False, loc="best")
+            if len({m.model.text for m in members}) > 1:
+                model = _model_at(runs, data)
+                mean = np.nanmean(model, axis=0)
+                ax.errorbar(data.days, mean, yerr=[mean - np.nanmin(model, axis=0), np.nanmax(model, axis=0) - mean],
+                            fmt=marker, color=colour, ms=4, lw=0.8,
+                            label="model at the data's days (filled; bars: min–max)" if k == 0 else None)
+        if len({m.model.text for m in members}) > 1 and all((m.values > 0).all() for m in members):
+            ax.set_yscale("log")  # windows of different lengths: counts an order of magnitude apart
+        ax.set_title(name, fontsize=9)
+        ax.legend(fontsize=6, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     share = np.array([ts[f"active_{inc}"].to_numpy() for ts in runs.series])
     ax_i = axes[-1, 0]
     ax_i.fill_between(np.arange(share.shape[1]), share.min(axis=0), share.max(axis=0), color="C2", alpha=0.3, lw=0)
     ax_i.plot(share.mean(axis=0), color="C2", lw=1.5)
     start = scenario.experiment.start_date
     ax_i.set(xlabel=f"day (0 = {start})" if start else "day", ylabel=f"{inc} active share")
-    axes[0, 0].set_title(title)
+    fig.suptitle(title)
     save_figure(fig, path)
 
 
