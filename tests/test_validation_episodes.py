@@ -68,3 +68,40 @@ def test_section_reports_every_target_with_its_command_and_figure(section):
     assert section.figures and section.figures[0].is_file()
     assert "korea_2014_targets_quick.png" in section.markdown
     assert "koreanclick | 42 | 0.06853 |" in section.markdown                # the data beside the model
+
+
+EPISODES = sorted(p.stem for p in episodes.episode_configs(ROOT / "experiments"))
+
+
+def test_the_five_episodes_are_shipped():
+    assert EPISODES == ["brazil_2015", "korea_2014", "mastodon_2022", "turkey_2021", "whatsapp_2021"]
+
+
+@pytest.mark.parametrize("name", EPISODES)
+def test_each_episode_runs_with_plot_and_draws_its_observed_series(name, tmp_path):
+    from sim.cli import main
+    from sim.plots import plot_data, plot_timeseries
+    from sim.store import load_results
+
+    out = tmp_path / name
+    assert main(["run", str(ROOT / "experiments" / f"{name}.toml"), "--replications", "2", "--set",
+                 "population.n=1500", "--quiet", "--out", str(out), "--plot"]) == 0
+    assert (out / "figures" / "timeseries.png").is_file()
+    results = load_results(out)
+    s = sim.load_config(ROOT / "experiments" / f"{name}.toml")
+    assert {f"target_{t.id}" for t in s.observed.targets} <= set(results.runs.columns)
+    fig = plot_timeseries(plot_data(results))
+    drawn = {a.get_gid() for ax in fig.axes for a in ax.get_children()}
+    assert {f"observed:{spec.id}" for spec in s.observed.series} <= drawn
+
+
+@pytest.mark.parametrize("name", EPISODES)
+def test_each_episode_section_reports_every_target_with_its_spread(name, tmp_path):
+    section = episodes.check(ROOT / "experiments" / f"{name}.toml", quick=True, figures=tmp_path)
+    s = sim.load_config(ROOT / "experiments" / f"{name}.toml")
+    for t in s.observed.targets:
+        assert f"| {t.pattern} | {t.id}: " in section.markdown
+        assert math.isfinite(section.numbers[f"{t.id}_mean"]), t.id        # every target is inside the run
+    assert section.numbers["targets"] == len(s.observed.targets)
+    assert section.passed == (section.numbers["targets_met"] == len(s.observed.targets))
+    assert section.figures[0].is_file()

@@ -252,6 +252,14 @@ class EventSpec:
     to_day: int = param(0, "postponement: the target's new day, after the postponement's (0: cancelled)", lo=0)
     uptake: float = param(1.0, "promotion: chance that a hearer installs the rival", lo=0.0, hi=1.0)
 
+    def applicable(self) -> tuple[str, ...]:
+        """The keys that mean something for this event's kind (a permanent quality change has no duration)."""
+        common = ("day", "kind", "id", "enabled", "note")
+        own = EVENT_KINDS[self.kind]
+        if self.kind == "quality_change" and not self.temporary:
+            own = tuple(k for k in own if k != "duration_days")
+        return (*common, *own)
+
 
 SERIES_KINDS = ("weekly_active", "daily_active", "monthly_active", "new_adoptions", "cumulative_adoptions",
                 "survey_share", "other")
@@ -338,9 +346,7 @@ class Scenario:
         d = {f.name: plain(getattr(self, f.name)) for f in dataclasses.fields(self)
              if f.name not in ("platforms", "events", "source", "base_dir")}
         d["platforms"] = {p.name: {k: v for k, v in plain(p).items() if k != "name"} for p in self.platforms}
-        common = ("day", "kind", "id", "enabled", "note")
-        d["events"] = [{k: v for k, v in plain(e).items() if k in common or k in EVENT_KINDS[e.kind]}
-                       for e in self.events]
+        d["events"] = [{k: v for k, v in plain(e).items() if k in e.applicable()} for e in self.events]
         return d
 
 

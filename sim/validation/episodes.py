@@ -225,11 +225,14 @@ def check(config: Path, quick: bool, figures: Path) -> Section:
         *_dynamics(runs),
     ]
     if scenario.observed.notes:
-        md += ["", " ".join(scenario.observed.notes.split())]
+        md += ["", "The modeller's reading, from the config's `observed.notes` (written with the config; the numbers "
+               "in the table above are this run's):", "", "> " + " ".join(scenario.observed.notes.split())]
     if observed:
         md += ["", "Observed series against the model at the same days (the model expression each series is "
                "compared with is in the config):", "", *_series_table(runs, observed)]
     md += ["", f"![{name}](figures/{path.name})"]
     numbers = {f"{t.id}_{stat}": float(table.loc[t.id, stat]) for t in scenario.observed.targets
-               for stat in ("mean", "min", "max")} | {"replications": float(reps), "n": float(n)}
+               for stat in ("mean", "min", "max", "passed")} | {"replications": float(reps), "n": float(n),
+                                                                "targets": float(len(table)),
+                                                                "targets_met": float(table["passed"].sum())}
     return Section(f"Episode {name}: targets", "\n".join(md), command, not missed, numbers, [path])
