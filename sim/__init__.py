@@ -3,7 +3,7 @@
 Public API::
 
     import sim
-    scenario = sim.load_config("experiments/korea_2014.toml", {"population.n": 5000})
+    scenario = sim.load_config("experiments/<episode>.toml", {"population.n": 5000})
     ts = sim.simulate(scenario, seed=1)                 # one row per day
     model = sim.MessengerModel(scenario, rng=1)         # the Mesa model itself
 

@@ -15,17 +15,17 @@ from sim.config.schema import MAX_STEPS
 
 __all__ = ["main"]
 
-EPILOG = """examples:
-  sim run experiments/korea_2014.toml                      run the 2014 baseline (resumes if interrupted)
-  sim run experiments/korea_2014.toml --replications 5 --set population.n=5000 --set behaviour.mu=0.3
-  sim run experiments/counterfactuals_2014.toml --workers 2 --plot
-  sim run experiments/sweep_policy.toml --dask             on a local dask.distributed cluster
-  sim results results/korea_2014/<folder>                  summary table of a results folder
-  sim plot results/korea_2014/<folder> --format png,pdf    figures from saved results
-  sim viz                                                  the interactive page on http://127.0.0.1:8765
-  sim validate --quick                                     theory and 2014 checks -> docs/VALIDATION.md
-  sim calibrate experiments/korea_2014.toml                fit the 2014 scenario -> docs/calibration/fit.json
-  sim sensitivity experiments/korea_2014.toml              Morris + Sobol' -> docs/calibration/sensitivity.json
+EPILOG = """examples (an episode is a config in experiments/ with its data and targets; see README, Episodes):
+  sim run experiments/EPISODE.toml                        run an episode's baseline (resumes if interrupted)
+  sim run experiments/EPISODE.toml --replications 5 --set population.n=5000 --set behaviour.mu=0.3
+  sim run experiments/EPISODE.toml --workers 2 --plot     in parallel, with figures (observed data included)
+  sim run experiments/SWEEP.toml --dask                   on a local dask.distributed cluster
+  sim results results/EPISODE/<folder>                    summary table of a results folder
+  sim plot results/EPISODE/<folder> --format png,pdf      figures from saved results
+  sim viz                                                 the interactive page on http://127.0.0.1:8765
+  sim validate --quick                                    theory and every episode's targets -> a report
+  sim calibrate experiments/EPISODE.toml                  fit a scenario -> docs/calibration/fit.json
+  sim sensitivity experiments/EPISODE.toml                Morris + Sobol' -> docs/calibration/sensitivity.json
 """
 
 
@@ -266,8 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     parser = _Parser(
         prog="sim", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG, parents=[common],
-        description="Agent-based model of surveillance-driven defection from a dominant messenger "
-                    "(South Korea 2014: KakaoTalk -> Telegram).")
+        description="Agent-based model of surveillance-driven defection from a dominant messenger to rival "
+                    "apps, and of the incumbent's and the state's responses.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_parser = sub.add_parser
 
@@ -319,8 +319,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     viz = sub.add_parser("viz", help="serve the interactive browser page (SolaraViz)",
                          description="Serve the interactive model page; open the printed address in a browser.")
-    viz.add_argument("config", nargs="?", help="scenario to load (default: experiments/korea_2014.toml at "
-                                               "1,000 users)")
+    viz.add_argument("config", nargs="?", help="scenario to load, at 1,000 users (default: the earliest episode "
+                                               "in ./experiments)")
     viz.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     viz.add_argument("--port", type=_whole(1, 65535), default=8765, help="port (default 8765)")
     viz.set_defaults(func=cmd_viz)
@@ -349,8 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      "OUT/fit.json and the figures into OUT/../figures. About 7 minutes at "
                                      "the defaults on one core here; --samples 20 --refine 20 --local 10 "
                                      "--n 5000 for a try.")
-    cal.add_argument("config", nargs="?", default="experiments/korea_2014.toml",
-                     help="scenario to fit (default experiments/korea_2014.toml)")
+    cal.add_argument("config", help="scenario to fit")
     cal.add_argument("--samples", type=_whole(1), default=150, help="Latin-hypercube points over the priors (150)")
     cal.add_argument("--seeds", type=_whole(1), default=2, help="model seeds per point, common to all points (2)")
     cal.add_argument("--refine", type=_whole(0), default=200,
@@ -371,8 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
                                       "the influential ones, for the peak rival share and the incumbent's "
                                       "loss (SALib; pip install -e '.[validate]'). Writes OUT/sensitivity.json "
                                       "and the figures into OUT/../figures.")
-    sens.add_argument("config", nargs="?", default="experiments/korea_2014.toml",
-                      help="scenario to analyse (default experiments/korea_2014.toml)")
+    sens.add_argument("config", help="scenario to analyse")
     sens.add_argument("--trajectories", type=_whole(1), default=10, help="Morris trajectories (10)")
     sens.add_argument("--sobol-n", type=_whole(0), default=256,
                       help="Sobol' base samples, a power of 2 (256; 0: Morris only)")

@@ -18,10 +18,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.config.loading import read_toml_file
 from sim.config.schema import ConfigError, ObservedSeries, Scenario, Target
 from sim.expressions import Expression, ExpressionError, Observables, parse
 
-__all__ = ["ObservedData", "check", "load_series", "observables", "panels", "reads_monthly", "target_values"]
+__all__ = ["ObservedData", "check", "episode_configs", "load_series", "observables", "panels", "reads_monthly",
+           "target_values"]
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,22 @@ def check(scenario: Scenario, where: str) -> None:
         if target.low is not None and target.high is not None and target.low > target.high:
             raise ConfigError(f"key 'observed.targets.{target.id}' in {where}: low ({target.low}) exceeds high "
                               f"({target.high})")
+
+
+def episode_configs(folder: Path = Path("experiments")) -> list[Path]:
+    """The episodes in ``folder`` (default: ./experiments), in the order of their start dates (then names):
+    the configs whose own file declares an ``[observed]`` table with targets. Configs that inherit one through
+    ``extends`` (a sweep, a full-scale copy) are variants of an episode, not episodes; a config that does not
+    parse is an error (ConfigError)."""
+    found = []
+    for path in sorted(folder.glob("*.toml")):
+        raw = read_toml_file(path)
+        observed = raw.get("observed")
+        if isinstance(observed, dict) and observed.get("targets"):
+            experiment = raw.get("experiment", {})
+            start = experiment.get("start_date", "") if isinstance(experiment, dict) else ""
+            found.append((str(start), path.stem, path))
+    return [path for _, _, path in sorted(found)]
 
 
 def panels(observed: list[ObservedData]) -> dict[str, list[ObservedData]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.config import Scenario
+from sim.palette import label_for, platform_colours
 
 __all__ = ["PlatformState"]
 
@@ -15,6 +16,9 @@ class PlatformState:
 
     def __init__(self, scenario: Scenario) -> None:
         self.names = scenario.platform_names
+        #: Display names and colours (sim.palette: the config's, else defaults), in config order.
+        self.labels = tuple(label_for(p.name, p.label) for p in scenario.platforms)
+        self.colours = tuple(platform_colours(self.names, [p.colour for p in scenario.platforms]))
         self.incumbent = scenario.incumbent
         self.rivals = scenario.rivals
         self.domestic = np.array([p.domestic for p in scenario.platforms])

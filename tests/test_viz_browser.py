@@ -162,7 +162,7 @@ def test_page_loads_with_everything_on_it(tab: Tab) -> None:
     from playwright.sync_api import expect
 
     from sim.config import load_config
-    from sim.viz.session import DEFAULT_CONFIG
+    from sim.viz.session import default_config
 
     page = tab.page
     assert tab.day == 0
@@ -173,7 +173,7 @@ def test_page_loads_with_everything_on_it(tab: Tab) -> None:
         expect(tab.button(name)).to_be_visible()
     assert page.locator("img.viz-network").get_attribute("src")
     assert page.locator("img.viz-charts").get_attribute("src")
-    scenario = load_config(DEFAULT_CONFIG)
+    scenario = load_config(default_config())
     assert scenario.experiment.name in page.locator(".v-select", has_text="Scenario").inner_text()
     assert page.get_by_label("Seed").input_value() == str(scenario.experiment.seed)
     expect(page.get_by_text("1,000 users")).to_be_visible()

@@ -19,16 +19,16 @@ pytest.importorskip("solara", reason="the page needs the viz extra: pip install 
 import solara
 
 from sim.config import ConfigError
-from sim.palette import PLATFORM_COLOURS, colour_for, label_for, platform_colours
+from sim.palette import PLATFORM_COLOURS, label_for, platform_colours
 from sim.viz import app, assets, layout, server
 from sim.viz.drawing import ChartPicture, NetworkPicture
 from sim.viz.session import (
     CONFIG_ENV,
-    DEFAULT_CONFIG,
     LIVE_EVENTS,
     VizModel,
     coerce_seed,
     default_choice,
+    default_config,
     defaults_for,
     list_choices,
     parse_choice,
@@ -45,15 +45,22 @@ def small(**kw: Any) -> VizModel:
 
 
 # Palette -----------------------------------------------------------------------------------------------------
-def test_palette_is_fixed_per_platform_and_distinct() -> None:
-    assert colour_for("kakaotalk", 5) == colour_for("KakaoTalk", 0) == PLATFORM_COLOURS[0]
-    assert colour_for("telegram", 0) == PLATFORM_COLOURS[1]
-    assert colour_for("signal", 3) == PLATFORM_COLOURS[3]
-    names = ["line", "kakaotalk", "whatsapp", "telegram", "signal"]
-    colours = platform_colours(names)
+def test_palette_takes_the_configs_colours_and_fills_in_distinct_ones() -> None:
+    names = ["a", "b", "c", "d", "e"]
+    assert platform_colours(names) == PLATFORM_COLOURS[:5]                         # config order
+    chosen = ["", PLATFORM_COLOURS[0], "", "#123456", ""]
+    colours = platform_colours(names, chosen)
+    assert colours[1] == PLATFORM_COLOURS[0] and colours[3] == "#123456"
+    assert colours[0] == PLATFORM_COLOURS[1] and colours[2] == PLATFORM_COLOURS[2]  # the next free ones
     assert len(set(colours)) == len(names)
-    assert colours[0] == colour_for("line", 0) and colours[1] == colour_for("kakaotalk", 1)
-    assert label_for("kakaotalk") == "KakaoTalk" and label_for("my_app") == "My App"
+    assert label_for("kakaotalk", "KakaoTalk") == "KakaoTalk" and label_for("my_app") == "My App"
+
+
+def test_the_page_and_the_figures_use_the_configs_labels_and_colours() -> None:
+    m = small()
+    assert m.platforms.labels[:2] == ("KakaoTalk", "Telegram")
+    assert m.platforms.colours == tuple(platform_colours(m.platforms.names,
+                                                         [p.colour for p in m.config.platforms]))
 
 
 # Seeds -------------------------------------------------------------------------------------------------------
@@ -146,7 +153,7 @@ def test_named_scenario_overrides_apply(tmp_path: Path) -> None:
 
 def test_default_choice_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(CONFIG_ENV, raising=False)
-    assert default_choice().path == DEFAULT_CONFIG
+    assert default_choice().path == default_config() == Path("experiments") / "korea_2014.toml"  # the earliest
     monkeypatch.setenv(CONFIG_ENV, f"{KOREA}#x")
     assert default_choice() == parse_choice(f"{KOREA}#x")
     defaults = defaults_for(parse_choice(KOREA))

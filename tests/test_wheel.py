@@ -30,10 +30,9 @@ def test_calibration_outputs_and_the_page_follow_the_working_directory(tmp_path:
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     from sim.calibrate import FIT_PATH, _display
     from sim.sensitivity import SENSITIVITY_PATH
-    from sim.viz.session import CONFIG_ENV, DEFAULT_CONFIG, default_choice, list_choices
+    from sim.viz.session import CONFIG_ENV, default_choice, default_config, list_choices
 
     assert not FIT_PATH.is_absolute() and SENSITIVITY_PATH.parent == FIT_PATH.parent
-    assert not DEFAULT_CONFIG.is_absolute()
     (tmp_path / "experiments").mkdir()
     small = f'extends = "{(ROOT / "experiments" / "korea_2014.toml").as_posix()}"\n[population]\nn = 300\n'
     (tmp_path / "experiments" / "mine.toml").write_text(small, encoding="utf-8")
@@ -41,6 +40,7 @@ def test_calibration_outputs_and_the_page_follow_the_working_directory(tmp_path:
     monkeypatch.delenv(CONFIG_ENV, raising=False)
     assert _display(tmp_path / "docs" / "calibration") == "docs/calibration"
     assert next(c.path for c in list_choices()) == Path("experiments") / "mine.toml"
+    assert default_config() == Path("experiments") / "mine.toml"  # no episode of its own there: the first config
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (elsewhere / "other.toml").write_text(small, encoding="utf-8")

@@ -152,7 +152,7 @@ def flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
     """Load a scenario from a TOML file, resolving ``extends`` and applying dotted-key ``overrides``.
 
-    >>> s = load_config("experiments/korea_2014.toml", {"population.n": 2000})  # doctest: +SKIP
+    >>> s = load_config("experiments/<episode>.toml", {"population.n": 2000})  # doctest: +SKIP
     """
     path = Path(path)
     data = read_toml(path)

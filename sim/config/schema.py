@@ -49,6 +49,7 @@ MAX_STEPS = 100_000
 #: What a name that becomes part of column names, run ids or file names must look like.
 IDENTIFIER = (r"[a-z][a-z0-9_]*", "an identifier (lowercase letters, digits and _, starting with a letter)")
 #: What a folder name (``experiment.name``) must look like.
+COLOUR = (r"(#[0-9A-Fa-f]{6})?", "a colour as #RRGGBB, or empty")
 FOLDER_NAME = (r"[A-Za-z0-9][A-Za-z0-9_.-]*", "a folder name (letters, digits, _ . - and no /, starting with a "
                "letter or digit)")
 
@@ -172,6 +173,9 @@ class PlatformSpec:
     exposure: float = param(0.1, "how much of a user's talk the state can obtain from it", lo=0.0, hi=1.0)
     appeal: float = param(0.0, "features, language, habits (utility units)")
     initial_share: float = param(0.0, "fraction of users active on it at day 0", lo=0.0, hi=1.0)
+    label: str = param("", "display name in figures and on the page (default: the name, title-cased)")
+    colour: str = param("", "colour in figures and on the page, #RRGGBB (default: the palette's next free "
+                            "colour in config order)", pattern=COLOUR)
 
 
 @dataclass(frozen=True)

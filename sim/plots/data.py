@@ -43,6 +43,9 @@ class ExperimentInfo:
     start_date: str
     users: int | None
     scale_to: float | None
+    #: Display names and colours per platform, as the config gives them ("" where it does not).
+    labels: tuple[str, ...] = ()
+    colours: tuple[str, ...] = ()
 
     @property
     def rivals(self) -> tuple[str, ...]:
@@ -220,10 +223,14 @@ def outcome_table(values: pd.Series, groups: pd.DataFrame) -> pd.DataFrame:
 
 
 def _info(manifest: dict[str, Any]) -> ExperimentInfo:
-    population = manifest.get("config_resolved", {}).get("population", {})
-    return ExperimentInfo(name=manifest["name"], platforms=tuple(manifest["platforms"]),
+    config = manifest.get("config_resolved", {})
+    population, specs = config.get("population", {}), config.get("platforms", {})
+    names = tuple(manifest["platforms"])
+    return ExperimentInfo(name=manifest["name"], platforms=names,
                           incumbent=manifest["incumbent"], start_date=manifest.get("start_date", "") or "",
-                          users=population.get("n"), scale_to=population.get("scale_to"))
+                          users=population.get("n"), scale_to=population.get("scale_to"),
+                          labels=tuple(specs.get(p, {}).get("label", "") for p in names),
+                          colours=tuple(specs.get(p, {}).get("colour", "") for p in names))
 
 
 def _timelines(manifest: dict[str, Any]) -> dict[str, tuple[Event, ...]]:

@@ -82,16 +82,17 @@ class Platforms:
         self.names: list[str] = list(info.platforms)
         self.incumbent: str = info.incumbent
         self.rivals: list[str] = list(info.rivals)
-        self._colours = dict(zip(self.names, platform_colours(self.names), strict=True))
+        self._colours = dict(zip(self.names, platform_colours(self.names, info.colours or None), strict=True))
+        given = dict(zip(self.names, info.labels, strict=False))
+        self._labels = {p: label_for(p, given.get(p, "")) for p in self.names}
 
     def colour(self, name: str) -> str:
-        """The platform's colour (:mod:`sim.palette`: fixed per known platform, distinct within a config)."""
+        """The platform's colour (:mod:`sim.palette`: the config's, else distinct within the config)."""
         return self._colours[name]
 
-    @staticmethod
-    def label(name: str) -> str:
-        """Display name, e.g. KakaoTalk."""
-        return label_for(name)
+    def label(self, name: str) -> str:
+        """Display name (the config's ``label``, else the name title-cased)."""
+        return self._labels[name]
 
 
 # Calendar axis and events ----------------------------------------------------------------------------------

@@ -20,25 +20,13 @@ import numpy as np
 import pandas as pd
 
 from sim import simulate
-from sim.config import Scenario, load_config, read_toml_file
+from sim.config import Scenario, load_config
 from sim.config.schema import Target
-from sim.episode import ObservedData, load_series, observables, panels, target_values
+from sim.episode import ObservedData, episode_configs, load_series, observables, panels, target_values
 from sim.intervals import mean_ci95
 from sim.validation import Section, save_figure
 
 __all__ = ["EpisodeRuns", "check", "episode_configs", "run_episode", "summarise", "target_holds"]
-
-
-def episode_configs(folder: Path = Path("experiments")) -> list[Path]:
-    """The episodes in ``folder`` (default: ./experiments): the configs whose own file declares an
-    ``[observed]`` table with targets. Configs that inherit one through ``extends`` (a sweep, a full-scale
-    copy) are variants of an episode, not episodes; a config that does not parse is an error."""
-    out = []
-    for path in sorted(folder.glob("*.toml")):
-        observed = read_toml_file(path).get("observed")
-        if isinstance(observed, dict) and observed.get("targets"):
-            out.append(path)
-    return out
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,6 @@ from mesa.visualization.utils import force_update, update_counter
 
 from sim.config import ConfigError
 from sim.dates import date_of
-from sim.palette import label_for, platform_colours
 from sim.viz.drawing import ALARMING_KINDS, ChartPicture, NetworkPicture
 from sim.viz.session import (
     BEHAVIOUR_SLIDERS,
@@ -165,16 +164,16 @@ def StatusBar(model: VizModel) -> None:
     update_counter.get()
     row = model.records[-1]
     names, inc = model.platforms.names, model.platforms.incumbent
-    colours = platform_colours(names)
+    colours, labels = model.platforms.colours, model.platforms.labels
     date = model.date
     with solara.Row(gap="10px", style={"flex-wrap": "wrap", "align-items": "stretch"}):
         _Tile("Day", str(model.day), "#333333", "viz-day")
         _Tile("Date", f"{date:%a %-d %b %Y}" if date else "—", "#333333", "viz-date")
         _Tile("Mean alarm", f"{row['mean_alarm']:.4f}", "#D55E00", "viz-mean-alarm")
         for k, p in enumerate(names):
-            _Tile(f"On {label_for(p)}", f"{100 * row[f'active_{p}']:.1f}%", colours[k], f"viz-active-{p}")
+            _Tile(f"On {labels[k]}", f"{100 * row[f'active_{p}']:.1f}%", colours[k], f"viz-active-{p}")
         _Tile("2+ apps", f"{100 * row['multihoming']:.1f}%", "#444444", "viz-multihoming")
-        _Tile(f"Left {label_for(names[inc])}", f"{100 * row[f'exit_{names[inc]}']:.1f}%", "#111111",
+        _Tile(f"Left {labels[inc]}", f"{100 * row[f'exit_{names[inc]}']:.1f}%", "#111111",
               "viz-exit")
 
 
@@ -183,7 +182,8 @@ def NetworkView(model: VizModel) -> None:
     """The social network, redrawn each day from cached positions (see sim.viz.drawing.NetworkPicture)."""
     update_counter.get()
     picture = solara.use_memo(
-        lambda: NetworkPicture(model.graph, model.layout, model.platforms.names, model.platforms.incumbent),
+        lambda: NetworkPicture(model.graph, model.layout, model.platforms.names, model.platforms.incumbent,
+                               labels=model.platforms.labels, colours=model.platforms.colours),
         [model])
     png = solara.use_memo(lambda: picture.render(**_drawn_state(model)), [model, model.day])
     with solara.Card("Social network", subtitle=f"{model.n:,} users, coloured by main messenger", margin=0):
@@ -203,7 +203,7 @@ def SeriesView(model: VizModel) -> None:
     start = model.config.experiment.start_date
     picture = solara.use_memo(
         lambda: ChartPicture(model.platforms.names, model.platforms.incumbent, last_day,
-                             date_of(start, 0)),
+                             date_of(start, 0), labels=model.platforms.labels, colours=model.platforms.colours),
         [model])
     png = solara.use_memo(lambda: picture.render(model.records, model.timeline.fired(model.day), last_day),
                           [model, model.day])

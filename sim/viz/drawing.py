@@ -55,11 +55,13 @@ class NetworkPicture:
     """
 
     def __init__(self, graph: SocialGraph, pos: np.ndarray, names: Sequence[str], incumbent: int,
-                 size_px: int = 720, dpi: int = 100) -> None:
+                 size_px: int = 720, dpi: int = 100, labels: Sequence[str] | None = None,
+                 colours: Sequence[str] | None = None) -> None:
         self.pos = np.asarray(pos, dtype=float)
         self.names = tuple(names)
+        self.labels = tuple(labels or (label_for(p) for p in self.names))
         self.incumbent = incumbent
-        self.colours = to_rgba_array(platform_colours(self.names))
+        self.colours = to_rgba_array(colours or platform_colours(self.names))
         n = graph.n
         self.size = float(np.clip(14_000 / n, 5.0, 40.0))  # marker area (pt^2): smaller dots for more users
         ring = 0.22 * np.sqrt(self.size * 3)  # ring width ~ a fifth of the marker's diameter: fill stays visible
@@ -98,13 +100,13 @@ class NetworkPicture:
                                          rasterized=True))
 
     def _draw_legend(self) -> None:
-        handles = [Line2D([], [], ls="none", marker="o", ms=8, mfc=c, mec="none", label=label_for(p))
-                   for p, c in zip(self.names, self.colours, strict=True)]
+        handles = [Line2D([], [], ls="none", marker="o", ms=8, mfc=c, mec="none", label=label)
+                   for label, c in zip(self.labels, self.colours, strict=True)]
         handles += [
             Line2D([], [], ls="none", marker="o", ms=8, mfc="white", mec=EDGE_COLOUR, mew=2,
                    label="2+ apps (ring)"),
             Line2D([], [], ls="none", marker="D", ms=7, mfc="white", mec=RING_COLOUR, mew=1.3,
-                   label=f"left {label_for(self.names[self.incumbent])}"),
+                   label=f"left {self.labels[self.incumbent]}"),
         ]
         self.fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 5), frameon=False,
                         fontsize=12, handletextpad=0.1, columnspacing=0.8, bbox_to_anchor=(0.5, 0.0))
@@ -151,16 +153,18 @@ class ChartPicture:
     """
 
     def __init__(self, names: Sequence[str], incumbent: int, last_day: int, start: datetime.date | None,
-                 width_px: int = 600, height_px: int = 640, dpi: int = 100) -> None:
+                 width_px: int = 600, height_px: int = 640, dpi: int = 100, labels: Sequence[str] | None = None,
+                 colours: Sequence[str] | None = None) -> None:
         self.names = tuple(names)
+        self.labels = tuple(labels or (label_for(p) for p in self.names))
         self.start = start
-        colours = platform_colours(self.names)
+        colours = list(colours or platform_colours(self.names))
         self.fig = Figure(figsize=(width_px / dpi, height_px / dpi), dpi=dpi, facecolor="white")
         self.canvas = FigureCanvasAgg(self.fig)
         self.top, self.bottom = self.fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
         self.fig.subplots_adjust(left=0.12, right=0.97, top=0.95, bottom=0.06, hspace=0.2)
         self.share_lines = [self.top.plot([], [], color=colours[k], lw=2.2 if k == incumbent else 1.8, marker="o",
-                                          ms=4, label=label_for(p), animated=True)[0]
+                                          ms=4, label=self.labels[k], animated=True)[0]
                             for k, p in enumerate(self.names)]
         self.multi_line = self.top.plot([], [], color="#444444", lw=1.2, ls="--", label="2+ apps",
                                         animated=True)[0]

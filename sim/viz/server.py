@@ -85,7 +85,7 @@ def serve(config: str | None = None, host: str = "127.0.0.1", port: int = 8765) 
     """Serve the page until interrupted; returns the server's exit status (0 after Ctrl-C).
 
     ``config`` is a scenario file, optionally ``file.toml#scenario`` for one of its ``[scenarios]``
-    (default: experiments/korea_2014.toml); the page shows it at ~1,000 users. Raises ConfigError early if it
+    (default: the earliest episode in ./experiments); the page shows it at ~1,000 users. Raises ConfigError early if it
     does not load.
     """
     choice = resolve(config)

@@ -17,19 +17,19 @@ from typing import Any
 import numpy as np
 
 from sim.config import NETWORK_KINDS, ConfigError, EventSpec, Scenario, flatten, load_config, read_toml
+from sim.episode import episode_configs
 from sim.model import MessengerModel
 from sim.viz.layout import layout_for
 
-__all__ = ["BEHAVIOUR_SLIDERS", "CONFIG_ENV", "DEFAULT_CONFIG", "DEFAULT_N", "EXPERIMENTS", "LIVE_EVENTS", "LiveEvent",
-           "ScenarioChoice", "VizModel", "coerce_seed", "default_choice", "defaults_for", "list_choices",
-           "network_kinds", "parse_choice"]
+__all__ = ["BEHAVIOUR_SLIDERS", "CONFIG_ENV", "DEFAULT_N", "EXPERIMENTS", "LIVE_EVENTS", "LiveEvent",
+           "ScenarioChoice", "VizModel", "coerce_seed", "default_choice", "default_config", "defaults_for",
+           "list_choices", "network_kinds", "parse_choice"]
 
 #: Environment variable through which ``sim viz CONFIG`` tells the page (a separate process) what to load.
 CONFIG_ENV = "SIM_VIZ_CONFIG"
-#: The configs the page offers, and the one it opens when ``sim viz`` is given none: relative to the working
-#: directory (the page serves the project it is started in, never files beside the installed package).
+#: The configs the page offers, relative to the working directory (the page serves the project it is started
+#: in, never files beside the installed package); :func:`default_config` is the one it opens by default.
 EXPERIMENTS = Path("experiments")
-DEFAULT_CONFIG = EXPERIMENTS / "korea_2014.toml"
 #: Users drawn by default: the page is for looking at the mechanism, not for numbers (use ``sim run``).
 DEFAULT_N = 1000
 MAX_N = 5000
@@ -132,9 +132,21 @@ def list_choices(folder: str | Path | None = None) -> list[ScenarioChoice]:
     return out
 
 
+def default_config() -> Path:
+    """The config the page opens when given none: the earliest episode in ./experiments (by start date), else
+    the first config there. ConfigError if there is none (``sim viz CONFIG`` names one)."""
+    episodes = episode_configs(EXPERIMENTS) if EXPERIMENTS.is_dir() else []
+    if episodes:
+        return episodes[0]
+    configs = sorted(EXPERIMENTS.glob("*.toml")) if EXPERIMENTS.is_dir() else []
+    if not configs:
+        raise ConfigError(f"no config given and none in {EXPERIMENTS.resolve()}: run 'sim viz CONFIG'")
+    return configs[0]
+
+
 def default_choice() -> ScenarioChoice:
-    """What the page opens with: ``$SIM_VIZ_CONFIG`` if set (``sim viz CONFIG``), else the 2014 scenario."""
-    return parse_choice(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
+    """What the page opens with: ``$SIM_VIZ_CONFIG`` if set (``sim viz CONFIG``), else :func:`default_config`."""
+    return parse_choice(os.environ.get(CONFIG_ENV) or default_config())
 
 
 def network_kinds(current: str) -> list[str]:
@@ -187,11 +199,11 @@ class VizModel(MessengerModel):
     positions, computed once per graph (:func:`sim.viz.layout.layout_for`).
     """
 
-    def __init__(self, config: str = str(DEFAULT_CONFIG), n: int | None = DEFAULT_N,
+    def __init__(self, config: str | None = None, n: int | None = DEFAULT_N,
                  network_kind: str | None = None, b_priv: float | None = None, b_pull: float | None = None,
                  mu: float | None = None, delta: float | None = None, band: float | None = None,
                  rng: Any = None) -> None:
-        choice = parse_choice(config)
+        choice = parse_choice(config if config is not None else str(default_config()))
         overrides: dict[str, Any] = {}
         if n is not None:
             overrides["population.n"] = int(n)
