@@ -119,10 +119,14 @@ class UserAgent(FixedAgent):
         (``rules.user_day``). The decisions are applied in :meth:`advance`, so that every user decides from
         the same day. ``u`` is the model's uniform draws of the day, one row per user."""
         m = self.model
+        if m.fresh_total >= 0:  # word of mouth from everyone else
+            fresh, listeners = m.fresh_total - self.buzzing, len(m.users) - 1
+        else:
+            fresh, listeners = self.fresh, self.degree
         self.alarm, self.salience, uses, primary, adopted = rules.user_day(
             m.rule, m.parameters, m.platforms.table, m.platforms.incumbent, self.concern, self.inertia,
-            self.threshold, self.taste, self.counts, self.degree, self.alarm, self.salience, self.fresh, self.uses,
-            self.primary, u, self.node, m.platforms.disruption)
+            self.threshold, self.taste, self.counts, self.degree, self.alarm, self.salience, fresh, listeners,
+            self.uses, self.primary, u, self.node, m.platforms.disruption)
         if uses != self.uses or primary != self.primary:
             self._next = (uses, primary, adopted)
             m.movers.append(self)

@@ -183,9 +183,11 @@ class ArrayModel(DailyCycle):
         if self.day + 1 > np.iinfo(self.adoptions.dtype).max:
             self.adoptions = self.adoptions.astype(np.int64)
         b, p = self.config.behaviour, self.platforms
+        codes = self.counter.codes
+        fresh_total = int(np.count_nonzero(codes & 1)) if b.word_of_mouth == "population" else -1
         args = (rules.RULE_IDS[b.rule], rules.parameters(b), p.table, p.incumbent, self.traits, self.alarm,
-                self.salience, self.uses, self.primary, self.counter.contacts, u, p.disruption, self._next_uses,
-                self._next_primary, self.ever, self.adoptions)
+                self.salience, self.uses, self.primary, self.counter.contacts, u, p.disruption, fresh_total, codes,
+                self._next_uses, self._next_primary, self.ever, self.adoptions)
         self._change[:] = 0
         if self._parallel():
             loops.day_blocks(self.bounds, *args, self._room, self._change)

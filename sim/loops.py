@@ -69,23 +69,30 @@ def encode_blocks(bounds, day, buzz_days, heard, uses, codes):
 
 
 def day_block(lo, hi, rule, b, platforms, incumbent, traits, alarm, salience, uses, primary, contacts, u,
-              disruption, next_uses, next_primary, ever, adoptions, counts, change):
+              disruption, fresh_total, codes, next_uses, next_primary, ever, adoptions, counts, change):
     """Every user's day after the events (``rules.user_day``), from the contacts counted this morning:
     alarm is updated in place, and salience if kept (``salience`` is empty when the scenario's is 0);
     tomorrow's platform use (bit sets) and primary go to ``next_uses`` and ``next_primary``; ``ever`` (bit
     sets) and ``adoptions`` (adoption events per platform) are updated in place, and the change of the day's
     observation counts (``metrics.tally`` of the users who changed) is added to ``change``. ``counts`` is
-    room for one user's contacts per platform (int64)."""
+    room for one user's contacts per platform (int64). Word of mouth comes from a user's contacts, or with
+    ``fresh_total`` >= 0 from the whole population: the ``fresh_total`` users with fresh news less the user
+    itself (bit 0 of its ``codes``) among the ``n - 1`` others."""
     n_platforms = len(counts)
+    everyone = len(codes) - 1
     for i in range(lo, hi):
         for k in range(n_platforms):
             counts[k] = contact_count(contacts, i, 1 + k)
         old, old_primary = int(uses[i]), int(primary[i])
         kept = len(salience) > 0
+        if fresh_total >= 0:
+            fresh, listeners = fresh_total - (codes[i] & 1), everyone
+        else:
+            fresh, listeners = contact_count(contacts, i, 0), contacts.degree[i]
         alarm[i], s, new, p, adopted = rules.user_day(
             rule, b, platforms, incumbent, traits.concern[i], traits.inertia[i], traits.threshold[i],
-            traits.taste[i], counts, contacts.degree[i], alarm[i], salience[i] if kept else 0.0,
-            contact_count(contacts, i, 0), old, old_primary, u, i, disruption)
+            traits.taste[i], counts, contacts.degree[i], alarm[i], salience[i] if kept else 0.0, fresh, listeners,
+            old, old_primary, u, i, disruption)
         if kept:
             salience[i] = s
         next_uses[i], next_primary[i] = new, p
@@ -103,11 +110,12 @@ def day_block(lo, hi, rule, b, platforms, incumbent, traits, alarm, salience, us
 
 
 def day_blocks(bounds, rule, b, platforms, incumbent, traits, alarm, salience, uses, primary, contacts, u,
-               disruption, next_uses, next_primary, ever, adoptions, counts, change):
+               disruption, fresh_total, codes, next_uses, next_primary, ever, adoptions, counts, change):
     """:func:`day_block` on each block of users on all threads (``counts``, ``change``: a row per block)."""
     for j in prange(len(bounds) - 1):
         day_block(bounds[j], bounds[j + 1], rule, b, platforms, incumbent, traits, alarm, salience, uses, primary,
-                  contacts, u, disruption, next_uses, next_primary, ever, adoptions, counts[j], change[j])
+                  contacts, u, disruption, fresh_total, codes, next_uses, next_primary, ever, adoptions, counts[j],
+                  change[j])
 
 
 hear_alarming_news = jit(hear_alarming_news)

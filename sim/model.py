@@ -81,6 +81,9 @@ class MessengerModel(DailyCycle, Model):
     def update_users(self, day: int, u: np.ndarray) -> None:
         for agent in self.buzz_ends.pop(day, ()):
             agent.end_buzz(day)
+        # Word of mouth from the whole population (a null model): everyone hears from the fresh-news carriers.
+        self.fresh_total = (sum(a.buzzing for a in self.users) if self.config.behaviour.word_of_mouth == "population"
+                            else -1)
         self.agents.do("step", u)
         # Only users whose platform use or primary changes have anything to apply (synchronous update).
         movers, self.movers = self.movers, []

@@ -261,14 +261,15 @@ def decide(rule, b, incumbent, concern, inertia, phi, taste, alarm, exposure, ap
 
 
 def user_day(rule, b, platforms, incumbent, concern, inertia, phi, taste, counts, degree, alarm, salience, fresh,
-             uses, primary, u, node, disruption):
-    """One user's day after the events (MODEL.md 3, phases 2-4): word of mouth from ``fresh`` of its
-    ``degree`` contacts (a share ``1 - salience`` of it to the slow alarm, ``salience`` to the fast salience),
+             listeners, uses, primary, u, node, disruption):
+    """One user's day after the events (MODEL.md 3, phases 2-4): word of mouth from ``fresh`` of the
+    ``listeners`` it hears from (its ``degree`` contacts; everyone else with word of mouth from the whole
+    population) (a share ``1 - salience`` of it to the slow alarm, ``salience`` to the fast salience),
     forgetting (alarm toward ``r_base c`` at ``delta``, salience toward 0 at ``salience_decay``), then the
     decisions from the effective alarm with the uniforms ``u[node]``. ``platforms`` holds the platforms'
     exposure (row 0) and appeal (row 1). Returns (alarm, salience, uses, primary, adopted)."""
-    r = forget(word_of_mouth(alarm, fresh, degree, b[MU] * (1.0 - b[SALIENCE])), b[R_BASE] * concern, b[DELTA])
-    s = forget(word_of_mouth(salience, fresh, degree, b[MU] * b[SALIENCE]), 0.0, b[SALIENCE_DECAY])
+    r = forget(word_of_mouth(alarm, fresh, listeners, b[MU] * (1.0 - b[SALIENCE])), b[R_BASE] * concern, b[DELTA])
+    s = forget(word_of_mouth(salience, fresh, listeners, b[MU] * b[SALIENCE]), 0.0, b[SALIENCE_DECAY])
     new_uses, new_primary, adopted = decide(rule, b, incumbent, concern, inertia, phi, taste, effective_alarm(r, s),
                                             platforms[0], platforms[1], counts, degree, uses, primary, u[node],
                                             disruption)

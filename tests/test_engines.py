@@ -265,3 +265,16 @@ def test_salience_without_news_stays_zero_and_changes_nothing():
     b = sim.simulate(scenario({}, events=[]), 2, "array")
     assert (a["mean_salience"] == 0.0).all()
     pd.testing.assert_frame_equal(a.drop(columns="mean_salience"), b, check_exact=True)
+
+
+@pytest.mark.parametrize("kind", ["watts_strogatz", "complete"])
+def test_engines_agree_with_word_of_mouth_from_the_whole_population(kind):
+    over = {"behaviour.word_of_mouth": "population", "network.kind": kind}
+    if kind == "complete":
+        over["population.n"] = 80
+    ts = assert_engines_agree(scenario(over), seed=6)
+    contacts = sim.simulate(scenario({k: v for k, v in over.items() if k != "behaviour.word_of_mouth"}), 6, "array")
+    if kind == "complete":  # on a complete graph the population is everyone's contacts: the same run
+        pd.testing.assert_frame_equal(ts, contacts, check_exact=True)
+    else:
+        assert not ts["mean_alarm"].equals(contacts["mean_alarm"])

@@ -116,6 +116,7 @@ class Day:
         self.adjacency = g.adjacency().toarray()
         self.alarm = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
         self.salience = np.empty(0)  # not kept (behaviour.salience = 0)
+        self.fresh_total = -1        # word of mouth from contacts
         self.uses, self.primary = USES.copy(), PRIMARY.copy()
         self.next_uses = np.full(6, 99, dtype=np.uint8)
         self.next_primary = np.full(6, 99, dtype=np.int8)
@@ -124,7 +125,8 @@ class Day:
 
     def args(self) -> tuple:
         return (self.rule, B, PLATFORMS, INC, TRAITS, self.alarm, self.salience, self.uses, self.primary,
-                self.counter.contacts, U, 0.0, self.next_uses, self.next_primary, self.ever, self.adoptions)
+                self.counter.contacts, U, 0.0, self.fresh_total, self.codes, self.next_uses, self.next_primary,
+                self.ever, self.adoptions)
 
     def run_block(self, lo: int, hi: int) -> np.ndarray:
         change = np.zeros(4 * K + 4, dtype=np.int64)
@@ -138,7 +140,7 @@ class Day:
         row = self.adjacency[i]
         return rules.user_day(self.rule, B, PLATFORMS, INC, TRAITS.concern[i], TRAITS.inertia[i],
                               TRAITS.threshold[i], TASTE[i], row @ active, row.sum(), self.alarm[i], 0.0,
-                              int(row @ fresh), int(USES[i]), int(PRIMARY[i]), U, i, 0.0)
+                              int(row @ fresh), row.sum(), int(USES[i]), int(PRIMARY[i]), U, i, 0.0)
 
 
 def test_codes_flag_fresh_news_in_bit_0_and_each_platform_in_use_above_it():
@@ -182,7 +184,8 @@ def test_the_loop_keeps_each_users_salience_when_the_scenario_splits_news_betwee
         row = day.adjacency[i]
         expected.append(rules.user_day(rules.PPM, b, PLATFORMS, INC, TRAITS.concern[i], TRAITS.inertia[i],
                                        TRAITS.threshold[i], TASTE[i], row @ active, row.sum(), day.alarm[i],
-                                       before[i], int(row @ fresh), int(USES[i]), int(PRIMARY[i]), U, i, 0.0))
+                                       before[i], int(row @ fresh), row.sum(), int(USES[i]), int(PRIMARY[i]), U, i,
+                                       0.0))
     args = list(day.args())
     args[1] = b
     loops.day_block(0, 6, *args, np.zeros(K, dtype=np.int64), np.zeros(4 * K + 4, dtype=np.int64))
@@ -231,3 +234,20 @@ def test_blocks_on_all_threads_give_what_one_block_gives():
     for name in ("alarm", "next_uses", "next_primary", "ever", "adoptions"):
         np.testing.assert_array_equal(getattr(blocks, name), getattr(serial, name), err_msg=name)
     np.testing.assert_array_equal(changes.sum(axis=0), change)
+
+
+def test_word_of_mouth_from_the_whole_population_counts_every_other_fresh_carrier():
+    """The mean-field null model: a user hears from the fresh-news carriers among all the n - 1 others, its
+    contacts or not (here users 1 and 3 carry fresh news: heard on days 5 and 4, day 6, buzz 2 days)."""
+    day = Day(rules.PPM)
+    fresh = (DAY - HEARD < BUZZ_DAYS).astype(int)
+    day.fresh_total = int(fresh.sum())
+    before = day.alarm.copy()
+    day.run_block(0, 6)
+    mu = B[rules.MU]
+    for i in range(6):
+        g = (day.fresh_total - fresh[i]) / 5
+        expected = rules.forget(before[i] + mu * (1 - before[i]) * g, B[rules.R_BASE] * TRAITS.concern[i],
+                                B[rules.DELTA])
+        assert day.alarm[i] == pytest.approx(expected), f"user {i}"
+    assert fresh.tolist() == [0, 1, 0, 1, 0, 0]

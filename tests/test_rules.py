@@ -329,7 +329,7 @@ def test_user_day_spreads_word_of_mouth_forgets_then_decides_with_the_new_alarm(
     for u1, expected in ((p - EPS, uses(0, 1)), (p + EPS, uses(0))):
         u = np.array([[0.0, 0.0, 0.0], [HIGH, u1, HIGH]])                         # row 1 is this user's
         r, s, new, primary, adopted = rules.user_day(rules.PPM, P, platforms, INC, CONCERN, INERTIA, PHI, TASTE,
-                                                     COUNTS, DEGREE, ALARM, 0.0, 2, uses(0), 0, u, 1, 0.0)
+                                                     COUNTS, DEGREE, ALARM, 0.0, 2, DEGREE, uses(0), 0, u, 1, 0.0)
         assert r == pytest.approx(alarm) and s == 0.0                          # salience 0: one alarm
         assert new == expected and primary == 0 and adopted == expected & ~uses(0)
 
@@ -348,7 +348,7 @@ def test_user_day_splits_word_of_mouth_between_slow_alarm_and_fast_salience_and_
     for u1, expected in ((p - EPS, uses(0, 1)), (p + EPS, uses(0))):
         u = np.array([[0.0, 0.0, 0.0], [HIGH, u1, HIGH]])
         r, s, new, primary, adopted = rules.user_day(rules.PPM, b, platforms, INC, CONCERN, INERTIA, PHI, TASTE,
-                                                     COUNTS, DEGREE, ALARM, 0.2, 2, uses(0), 0, u, 1, 0.0)
+                                                     COUNTS, DEGREE, ALARM, 0.2, 2, DEGREE, uses(0), 0, u, 1, 0.0)
         assert (r, s) == (pytest.approx(alarm), pytest.approx(salience))
         assert new == expected and primary == 0 and adopted == expected & ~uses(0)
 
@@ -364,7 +364,8 @@ def test_user_day_passes_the_users_threshold_to_the_threshold_rule():
     u = np.full((2, 3), HIGH)
     for phi, expected in ((0.375, uses(0, 1)), (0.4, uses(0))):                 # f_1 = 0.375, f_2 = 0.25
         _, _, new, primary, adopted = rules.user_day(rules.THRESHOLD, P, platforms, INC, CONCERN, INERTIA, phi,
-                                                     TASTE, COUNTS, DEGREE, ALARM, 0.0, 0, uses(0), 0, u, 1, 0.0)
+                                                     TASTE, COUNTS, DEGREE, ALARM, 0.0, 0, DEGREE, uses(0), 0, u, 1,
+                                                     0.0)
         assert (new, primary, adopted) == (expected, 0, expected & ~uses(0))
 
 

@@ -202,6 +202,9 @@ class Behaviour:
     buzz_days: int = param(3, "days that directly heard news stays fresh for word of mouth", lo=1)
     delta: float = param(0.06, "daily forgetting rate of alarm toward its baseline", lo=0.0, hi=1.0)
     r_base: float = param(0.05, "baseline alarm per unit concern (alarm rests at r_base * c)", lo=0.0, hi=1.0)
+    word_of_mouth: str = param("contacts", "whom word of mouth comes from: a user's contacts, or the whole "
+                                            "population (mean field, a null model)",
+                               choices=("contacts", "population"))
     salience: float = param(0.0, "share of news and word of mouth that raises fast salience rather than slow "
                                  "alarm (0: one alarm, as in 2014)", lo=0.0, hi=1.0)
     salience_decay: float = param(0.3, "daily decay of salience toward 0 (with salience > 0)", lo=0.0, hi=1.0)
