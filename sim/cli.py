@@ -24,7 +24,8 @@ EPILOG = """examples (an episode is a config in experiments/ with its data and t
   sim plot results/EPISODE/<folder> --format png,pdf      figures from saved results
   sim viz                                                 the interactive page on http://127.0.0.1:8765
   sim validate --quick                                    theory and every episode's targets -> a report
-  sim calibrate experiments/EPISODE.toml                  fit a scenario -> docs/calibration/fit.json
+  sim calibrate experiments/A.toml experiments/B.toml     one posterior for both -> results/calibration/
+  sim predict experiments/EPISODE.toml --draws 100        predictive intervals from the shipped posterior
   sim sensitivity experiments/EPISODE.toml                Morris + Sobol' -> docs/calibration/sensitivity.json
 """
 
@@ -80,9 +81,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     overrides = _parse_set(args.set)
     for flag, key in (("replications", "experiment.replications"), ("seed", "experiment.seed"),
                       ("engine", "experiment.engine"), ("steps", "experiment.steps")):
-        if getattr(args, flag) is not None:
+        if getattr(args, flag, None) is not None:
             overrides[key] = getattr(args, flag)
-    exp = load_experiment(args.config, overrides)
+    if getattr(args, "posterior_draws", None) is not None:
+        from sim.predict import prediction
+
+        exp, skipped = prediction(args.config, args.posterior, args.posterior_draws, overrides)
+        for message in skipped:
+            print(f"note: not applied from the posterior: {message}", file=sys.stderr)
+    else:
+        exp = load_experiment(args.config, overrides)
     specs = expand(exp)
     late = late_events(specs)
     out = Path(args.out) if args.out else Path(exp.base.experiment.output) / exp.name
@@ -96,7 +104,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"note: scenario {label} ends on day {late_here['last_day']}, so {', '.join(late_here['events'])} "
               "never happen", file=sys.stderr)
     as_given = {"file": str(args.config), "text": Path(args.config).read_text(encoding="utf-8"),
-                "overrides": overrides, "notices": list(exp.notices), "late_events": late, "inputs": exp.inputs}
+                "overrides": overrides, "notices": list(exp.notices), "late_events": late, "inputs": exp.inputs,
+                "posterior": exp.sweep.source if exp.sweep and exp.sweep.method == "posterior" else None}
     def note(message: str) -> None:
         print(f"note: {message}", file=sys.stderr)
 
@@ -164,11 +173,11 @@ def _check_writable(folder: Path, what: str) -> None:
 
 def cmd_results(args: argparse.Namespace) -> int:
     from sim.store import load_results
-    from sim.summary import summarise, summary_table
+    from sim.summary import is_prediction, predictive_summary, summarise, summary_table
 
     results = load_results(args.folder)
     if args.csv:
-        summarise(results).to_csv(sys.stdout, index=False)
+        (predictive_summary if is_prediction(results) else summarise)(results).to_csv(sys.stdout, index=False)
     else:
         m = results.manifest
         print(f"{m['name']}: {m.get('description', '')}\nconfig {m['config_path']} (hash {m['config_hash']}), "
@@ -235,15 +244,51 @@ def _needs_salib() -> None:
         raise ConfigError("the sensitivity analysis needs SALib: pip install -e '.[validate]'") from exc
 
 
-def cmd_calibrate(args: argparse.Namespace) -> int:
-    from sim.calibrate import calibrate, fit_section
+def cmd_predict(args: argparse.Namespace) -> int:
+    from sim.predict import DEFAULT_POSTERIOR
 
-    out = Path(args.out)
-    result = calibrate(args.config, samples=args.samples, seeds=args.seeds, refine=args.refine, local=args.local,
-                       confirm=args.confirm, n=args.n, out_dir=out, rng_seed=args.rng_seed)
-    print(fit_section(out / "fit.json").markdown)
-    print(f"\nfit: {out / 'fit.json'} ({result.seconds / 60:.1f} min)")
+    args.posterior = args.posterior or str(DEFAULT_POSTERIOR)
+    args.posterior_draws = args.draws
+    args.replications = args.steps = None
+    return cmd_run(args)
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    import datetime
+    import logging
+
+    from sim.fit.abc import QUICK, FitSettings, fit
+    from sim.fit.figures import all_figures
+    from sim.fit.posterior import POSTERIOR
+
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = Path(args.out) if args.out else Path("results") / "calibration" / stamp
+    if (out / POSTERIOR).exists():
+        raise ConfigError(f"--out {out}: it holds a posterior already, which a new fit would replace; choose "
+                          "another folder (or leave --out out for a new one under results/calibration/)")
+    _check_writable(out, "--out")
+    quick = QUICK if args.quick else {}
+    given = {k: getattr(args, k) for k in ("n", "seeds", "population", "generations") if getattr(args, k) is not None}
+    settings = FitSettings(**{**quick, **given, "models": tuple(args.models.split(",")), "workers": args.workers or 1,
+                              "dask": args.dask, "scheduler": args.scheduler, "rng_seed": args.rng_seed,
+                              "walltime_minutes": args.max_minutes})
+    for name in ("ABC", "ABC.History", "ABC.Sampler", "ABC.Distance", "ABC.Epsilon", "ABC.Population"):
+        logging.getLogger(name).setLevel(logging.WARNING if args.quiet else logging.INFO)
+    posterior = fit(args.configs, out, settings, leave_out=args.leave_out,
+                    report=lambda m: print(m, file=sys.stderr))
+    kept = [c for c in args.configs if args.leave_out is None or _episode_name(c) != args.leave_out]
+    for path in all_figures(posterior, kept, out / "figures", draws=args.draws, seed=args.rng_seed, n=settings.n):
+        print(f"figure: {path}", file=sys.stderr)
+    m = posterior.manifest
+    print(f"model probabilities: {', '.join(f'{k} {v:.3f}' for k, v in m['model_probabilities'].items())}")
+    print(f"posterior: {out / POSTERIOR} ({len(posterior.particles)} particles; manifest beside it)")
     return 0
+
+
+def _episode_name(config: str | Path) -> str:
+    from sim.config import load_config
+
+    return load_config(config).experiment.name
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
@@ -302,6 +347,32 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=cmd_run)
 
+    pred = sub.add_parser("predict", help="run a config once per posterior draw: predictive intervals",
+                          description="Run CONFIG once per draw from a posterior (a seeded weighted resampling; "
+                                      "each run its own seed) and write a results folder as 'sim run' does, with "
+                                      "the drawn values as param:<key> columns of runs.parquet. 'sim results' "
+                                      "prints medians and 50%%/90%% predictive intervals, 'sim plot' draws the "
+                                      "bands with the observed data. Posterior keys apply by dotted key; a key the "
+                                      "config lacks, or another episode's own, is skipped and listed.")
+    pred.add_argument("config", help="experiment TOML file (its scenarios are predicted too)")
+    pred.add_argument("--posterior", default=None,
+                      help="posterior.parquet of a 'sim calibrate' (default experiments/calibration/posterior.parquet)")
+    pred.add_argument("--draws", type=_whole(1), default=100, help="posterior draws (100)")
+    pred.add_argument("--out", help="results folder (default: results/<name>/<UTC time>-<config hash>)")
+    pred.add_argument("--new", action="store_true", help="start a new folder even if one of this prediction exists")
+    pred.add_argument("--seed", type=_whole(0), help="override the root seed experiment.seed (draws and runs)")
+    pred.add_argument("--engine", choices=("mesa", "array"), help="override experiment.engine")
+    pred.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                      help="override a config key the posterior does not draw (repeatable)")
+    pred.add_argument("--workers", type=_whole(1, default=" (leave it out for all cores)"), default=None,
+                      help="parallel worker processes (default: all cores)")
+    pred.add_argument("--dask", action="store_true", help="run on a local dask.distributed cluster")
+    pred.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on an existing dask.distributed cluster")
+    pred.add_argument("--rebuild-aggregates", action="store_true", help="as for sim run")
+    pred.add_argument("--plot", action="store_true", help="write figures into the results folder when done")
+    pred.add_argument("--quiet", action="store_true", help="no progress bar")
+    pred.set_defaults(func=cmd_predict)
+
     res = sub.add_parser("results", help="summary table of a results folder",
                          description="Mean and 95%% CI of each outcome per scenario and sweep point, read from "
                                      "the saved files (a partial folder works).")
@@ -338,30 +409,38 @@ def build_parser() -> argparse.ArgumentParser:
                                    "report is not overwritten); with --only an existing report is updated")
     val.add_argument("--only", action="append", metavar="CHECK",
                      help="run only this check (repeatable): bass, granovetter, watts, an episode's "
-                          "experiment.name, calibration, sensitivity (the last two are read from "
+                          "experiment.name, calibration and leave_one_out (on the fits saved in "
+                          "experiments/calibration/), coverage (synthetic fits), sensitivity (saved in "
                           "docs/calibration/)")
     val.set_defaults(func=cmd_validate)
 
-    cal = sub.add_parser("calibrate", help="fit the 2014 scenario's behavioural parameters to the panels",
-                         description="Seeded Latin-hypercube search, Nelder-Mead refinement, a local Latin "
-                                     "hypercube for the uncertainty and confirmation on fresh seeds, on the "
-                                     "array engine (method: docs/VALIDATION.md, Calibration). Writes "
-                                     "OUT/fit.json and the figures into OUT/../figures. About 7 minutes at "
-                                     "the defaults on one core here; --samples 20 --refine 20 --local 10 "
-                                     "--n 5000 for a try.")
-    cal.add_argument("config", help="scenario to fit")
-    cal.add_argument("--samples", type=_whole(1), default=150, help="Latin-hypercube points over the priors (150)")
-    cal.add_argument("--seeds", type=_whole(1), default=2, help="model seeds per point, common to all points (2)")
-    cal.add_argument("--refine", type=_whole(0), default=200,
-                     help="at most this many Nelder-Mead evaluations (200)")
-    cal.add_argument("--local", type=_whole(0), default=100,
-                     help="Latin-hypercube points around the refined best (100)")
-    cal.add_argument("--confirm", type=_whole(0), default=6,
-                     help="fresh seeds to confirm the best fit on (6; 0: none)")
-    cal.add_argument("--n", type=_whole(2), default=None,
-                     help="users per run (default: the config's population.n)")
-    cal.add_argument("--rng-seed", type=_whole(0), default=2014, help="root seed of the search and the model (2014)")
-    cal.add_argument("--out", default="docs/calibration", help="folder for fit.json (default docs/calibration)")
+    cal = sub.add_parser("calibrate", help="fit episodes jointly by ABC-SMC (pyabc): one posterior, model selection",
+                         description="ABC-SMC (pyabc) of the priors the configs declare ([[calibration.priors]]: "
+                                     "shared parameters common to all episodes, each episode's own ones apart) "
+                                     "against every episode's fitted series and targets; ABC model selection "
+                                     "between --models. Writes posterior.parquet, manifest.json, abc.db (pyabc's "
+                                     "history) and figures/ into OUT (method: docs/VALIDATION.md, Calibration). "
+                                     "--quick: a few minutes, to try it.")
+    cal.add_argument("configs", nargs="+", metavar="EPISODE_CONFIG", help="episode configs to fit together")
+    cal.add_argument("--out", help="folder for the posterior (default results/calibration/<UTC time>; never one "
+                                   "that holds a posterior already)")
+    cal.add_argument("--quick", action="store_true",
+                     help="small fit: 1,500 users, 1 seed, 30 particles, 3 populations (options below win)")
+    cal.add_argument("--leave-out", metavar="EPISODE", help="fit all but this episode (by its experiment.name)")
+    cal.add_argument("--models", default="contacts",
+                     help="model variants compared, comma-separated: contacts (the model as configured), "
+                          "media_only, population, salience (default contacts)")
+    cal.add_argument("--n", type=_whole(2), default=None, help="users per run (5,000)")
+    cal.add_argument("--seeds", type=_whole(1), default=None, help="runs per parameter set, fresh seeds each (2)")
+    cal.add_argument("--population", type=_whole(2), default=None, help="particles per population (200)")
+    cal.add_argument("--generations", type=_whole(1), default=None, help="populations at most (10)")
+    cal.add_argument("--max-minutes", type=float, default=None, help="stop after this many minutes of sampling")
+    cal.add_argument("--draws", type=_whole(1), default=40, help="posterior draws per predictive figure (40)")
+    cal.add_argument("--workers", type=_whole(1), default=None, help="worker processes (default 1: reproducible)")
+    cal.add_argument("--dask", action="store_true", help="sample on a local dask.distributed cluster")
+    cal.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="sample on a running dask scheduler")
+    cal.add_argument("--rng-seed", type=_whole(0), default=2014, help="root seed of the fit (2014)")
+    cal.add_argument("--quiet", action="store_true", help="no progress from pyabc")
     cal.set_defaults(func=cmd_calibrate)
 
     sens = sub.add_parser("sensitivity", help="global sensitivity analysis (Morris, then Sobol') of the 2014 "

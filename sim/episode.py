@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config.loading import read_toml_file
-from sim.config.schema import ConfigError, ObservedSeries, Scenario, Target
+from sim.config.schema import ConfigError, Forecast, ObservedSeries, Scenario, Target
 from sim.expressions import Expression, ExpressionError, Observables, parse
 
 __all__ = ["ObservedData", "check", "episode_configs", "load_series", "observables", "panels", "reads_monthly",
@@ -113,8 +113,8 @@ def load_series(scenario: Scenario, spec: ObservedSeries, where: str | None = No
     return ObservedData(spec=spec, days=days.astype(int) + spec.shift, values=values, model=model)
 
 
-def _target_expression(scenario: Scenario, target: Target, where: str) -> Expression:
-    key = f"observed.targets.{target.id}.value"
+def _target_expression(scenario: Scenario, target: Target | Forecast, where: str) -> Expression:
+    key = f"observed.{'targets' if isinstance(target, Target) else 'forecasts'}.{target.id}.value"
     try:
         expression = parse(target.value, scenario.platform_names)
     except ExpressionError as exc:
@@ -127,7 +127,8 @@ def _target_expression(scenario: Scenario, target: Target, where: str) -> Expres
 def check(scenario: Scenario, where: str) -> None:
     """Every observed series reads and every expression parses (ConfigError otherwise), before any run."""
     observed = scenario.observed
-    for label, items in (("series", observed.series), ("targets", observed.targets)):
+    for label, items in (("series", observed.series), ("targets", observed.targets),
+                         ("forecasts", observed.forecasts)):
         ids = [item.id for item in items]
         if any(not i for i in ids):
             raise ConfigError(f"key 'observed.{label}' in {where}: every entry needs an id")
@@ -137,6 +138,8 @@ def check(scenario: Scenario, where: str) -> None:
                               f"{', '.join(repeated)}")
     for spec in observed.series:
         load_series(scenario, spec, where)
+    for forecast in observed.forecasts:
+        _target_expression(scenario, forecast, where)
     for target in observed.targets:
         _target_expression(scenario, target, where)
         if target.low is not None and target.high is not None and target.low > target.high:
@@ -186,11 +189,12 @@ def observables(scenario: Scenario, series: pd.DataFrame) -> Observables:
                        daily_secondary=scenario.observed.daily_secondary)
 
 
-def target_values(scenario: Scenario, series: pd.DataFrame) -> dict[str, float]:
-    """Each target's value on one run's time series (NaN where the run is too short for it)."""
+def target_values(scenario: Scenario, series: pd.DataFrame, forecasts: bool = False) -> dict[str, float]:
+    """Each target's value (with ``forecasts``: each forecast's) on one run's time series (NaN where the run
+    is too short for it)."""
     obs = observables(scenario, series)
     out = {}
-    for target in scenario.observed.targets:
+    for target in scenario.observed.forecasts if forecasts else scenario.observed.targets:
         try:
             out[target.id] = float(_target_expression(scenario, target, scenario.source).evaluate(obs))
         except ExpressionError:

@@ -47,11 +47,15 @@ __all__ = ["EXPERIMENT_KEYS", "Experiment", "RunResult", "RunSpec", "SerialExecu
 
 @dataclass(frozen=True)
 class Sweep:
-    """Swept parameters: ``grid`` values per key, or ``lhs`` ranges ({low, high}) or levels (lists)."""
+    """Swept parameters: ``grid`` values per key, or ``lhs`` ranges ({low, high}) or levels (lists); or
+    ``posterior``: the given ``draws`` (dotted-key overrides, one point each, ``sim predict``), recorded by
+    their ``source`` (the posterior's file, checksum and draws)."""
 
     method: str
     params: dict[str, Any]
     samples: int = 0
+    draws: tuple[dict[str, Any], ...] = ()
+    source: dict[str, Any] = field(default_factory=dict)
 
     def parameters(self) -> list[Parameter]:
         """The swept keys as typed parameters, in file order: a list is levels, ``{low, high}`` a real range."""
@@ -63,6 +67,8 @@ class Sweep:
         """The sweep's points in a fixed order: the grid's full factorial, or a Latin hypercube
         (:func:`sim.sampling.latin_hypercube`) seeded by the experiment seed (its own stream, so the points do
         not move with the replications' seeds)."""
+        if self.method == "posterior":
+            return [dict(d) for d in self.draws]
         if self.method == "grid":
             keys = list(self.params)
             return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*self.params.values())]
@@ -132,7 +138,9 @@ class Experiment:
         """The experiment as resolved (extends merged, overrides applied, defaults filled)."""
         d = self.base.to_dict()
         d["scenarios"] = self.scenarios
-        if self.sweep:
+        if self.sweep and self.sweep.method == "posterior":
+            d["sweep"] = {"method": "posterior", **self.sweep.source}
+        elif self.sweep:
             d["sweep"] = {"method": self.sweep.method, "samples": self.sweep.samples, **self.sweep.params}
         return d
 
@@ -258,10 +266,13 @@ def load_experiment(path: str | Path, overrides: Mapping[str, Any] | None = None
 def expand(exp: Experiment) -> list[RunSpec]:
     """All runs, interleaved: replication-major, so a stopped experiment still covers every scenario and
     sweep point evenly. Replication i uses the same seed everywhere (common random numbers). Every scenario
-    at every sweep point is built (so validated) here, before any run."""
+    at every sweep point is built (so validated) here, before any run. A posterior's draws are one run each,
+    with a seed of its own (the i-th child of the root seed), common to the scenarios."""
     base = exp.base.experiment
-    seeds = np.random.SeedSequence(base.seed).spawn(base.replications)
     points = exp.sweep.points(base.seed) if exp.sweep else [{}]
+    if exp.sweep and exp.sweep.method == "posterior":
+        return _expand_draws(exp, points)
+    seeds = np.random.SeedSequence(base.seed).spawn(base.replications)
     built: dict[tuple[str, int], Scenario] = {}
     for name, overrides in exp.scenarios.items():
         for j, point in enumerate(points):
@@ -276,6 +287,20 @@ def expand(exp: Experiment) -> list[RunSpec]:
                 run_id = f"{name}-p{j:03d}-r{rep:0{width}d}" if exp.sweep else f"{name}-r{rep:0{width}d}"
                 specs.append(RunSpec(run_id=run_id, scenario_name=name, point=j, replication=rep, params=point,
                                      scenario=built[name, j], seed=seed))
+    return specs
+
+
+def _expand_draws(exp: Experiment, draws: list[dict[str, Any]]) -> list[RunSpec]:
+    seeds = np.random.SeedSequence(exp.base.experiment.seed).spawn(len(draws))
+    width = len(str(max(len(draws) - 1, 1)))
+    specs = []
+    for j, (draw, seed) in enumerate(zip(draws, seeds, strict=True)):
+        for name, overrides in exp.scenarios.items():
+            label = f"{exp.path} [scenarios.{name}] at posterior draw {j}"
+            data = apply_overrides(exp.raw, {**overrides, **draw, **exp.cli}, label)
+            scenario = build_scenario(data, label, base_dir=Path(exp.path).parent)
+            specs.append(RunSpec(run_id=f"{name}-d{j:0{width}d}", scenario_name=name, point=j, replication=0,
+                                 params=draw, scenario=scenario, seed=seed))
     return specs
 
 
@@ -318,6 +343,7 @@ def run_one(spec: RunSpec, report: Report | None = None) -> RunResult:
         ts = model.timeseries()
         out = metrics.outcomes(ts, spec.scenario.platform_names, spec.scenario.incumbent)
         out |= {f"target_{k}": v for k, v in target_values(spec.scenario, ts).items()}
+        out |= {f"forecast_{k}": v for k, v in target_values(spec.scenario, ts, forecasts=True).items()}
         return RunResult(spec.run_id, "done", time.perf_counter() - start, ts, out, snapshots=snapshots)
     except Exception:
         return RunResult(spec.run_id, "failed", time.perf_counter() - start, error=traceback.format_exc())

@@ -6,7 +6,9 @@ empties the incumbent), and the incumbent's largest loss, (x_inc(0) − min_d x_
 (``steps`` days: choose them to cover the episode's peak).
 
 **Method.** (1) Morris elementary effects (Morris 1991; Campolongo et al. 2007's μ*): ``trajectories``
-one-at-a-time paths on a 4-level grid over the ranges of :data:`FACTORS`, r (k + 1) runs; μ* (mean absolute
+one-at-a-time paths on a 4-level grid over the ranges of the factors (:func:`factors`: the config's
+calibration priors, the hand-set behaviour as factors on the configured values, and the incumbent's and the
+state's responses: the credibility and the reach of every calming event), r (k + 1) runs; μ* (mean absolute
 elementary effect, in units of the output per whole range) ranks influence, σ flags interactions or
 non-linearity. (2) Sobol' first-order and total indices (Saltelli 2002/2010 estimators, SALib) on the factors
 the screening finds influential (μ* at least 10 % of the largest μ* for either output), from Saltelli's
@@ -40,38 +42,56 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
-from sim.calibrate import FIT_PATH, Parameter, Runner, _display, _link
-from sim.validation import SavedResult, Section, save_figure
+from sim.config import Scenario, load_config
+from sim.config.schema import Prior
+from sim.fit.problem import config_value, prior_overrides, with_values
+from sim.validation import SavedResult, Section, display, link, save_figure
 
-__all__ = ["FACTORS", "OUTPUTS", "SENSITIVITY_PATH", "SensitivityResult", "morris_screen", "outputs",
+__all__ = ["HAND_SET", "OUTPUTS", "SENSITIVITY_PATH", "SensitivityResult", "factors", "morris_screen", "outputs",
            "sensitivity", "sensitivity_section", "sobol_indices"]
 
-#: Where the result is saved and read back by ``sim validate``: beside the fit, relative to the working
-#: directory.
-SENSITIVITY_PATH = FIT_PATH.parent / "sensitivity.json"
+#: Where the result is saved and read back by ``sim validate`` (relative to the working directory).
+SENSITIVITY_PATH = Path("docs") / "calibration" / "sensitivity.json"
+#: Share of the largest μ* the negative control (habit) may reach before the analysis is not trusted.
+CONTROL_LIMIT = 0.05
 OUTPUTS = ("peak_share", "incumbent_loss")
 OUTPUT_LABELS = {"peak_share": "peak active share of a rival", "incumbent_loss": "incumbent's largest loss"}
 #: Screening threshold: a factor is influential if its μ* is at least this fraction of the largest μ*.
 INFLUENTIAL = 0.1
 
-#: The behavioural factors and their ranges: the calibration's priors for the fitted ones
-#: (:data:`sim.calibrate.PARAMETERS`); about ±25-50 % around the scenario's values for the others.
-FACTORS: tuple[Parameter, ...] = (
-    Parameter("b_pull", "behaviour.b_pull", 0.0, 0.6, "rival's network pull (calibration prior)"),
-    Parameter("b_net", "behaviour.b_net", 0.75, 1.25, "incumbent's network lock-in in V (1 ± 25 %)"),
-    Parameter("b_priv", "behaviour.b_priv", 0.5, 1.5, "weight of perceived risk in V (1 ± 50 %)"),
-    Parameter("mu", "behaviour.mu", 0.1, 1.0, "word of mouth (calibration prior)"),
-    Parameter("delta", "behaviour.delta", 0.005, 0.15, "forgetting rate (calibration prior)"),
-    Parameter("band", "behaviour.band", 0.05, 0.3, "hysteresis between adopting and dropping (calibration prior)"),
-    Parameter("lam", "behaviour.lam", 0.03, 0.3, "daily adoption rate (calibration prior)"),
-    Parameter("lam_drop", "behaviour.lam_drop", 0.02, 0.3, "daily drop rate (as lam)"),
-    Parameter("lam_exit", "behaviour.lam_exit", 0.025, 0.075, "daily rate of leaving the incumbent (0.05 ± 50 %)"),
-    Parameter("tau", "behaviour.tau", 0.01, 0.03, "logistic temperature of decisions (0.02 ± 50 %)"),
-    Parameter("exit_level", "behaviour.exit_level", 0.35, 0.55, "use value below which users leave (0.45 ± 0.1)"),
-    Parameter("r_base", "behaviour.r_base", 0.025, 0.075, "resting alarm per unit concern (0.05 ± 50 %)"),
-    Parameter("habit", "behaviour.habit", 0.5, 2.0, "bonus of the current primary (negative control)"),
-    Parameter("inertia", "population.inertia.mean", 0.35, 0.48, "mean switching cost (calibration prior)"),
-)
+#: Hand-set behaviour, as factors on the configured value (key -> low, high factor, why).
+HAND_SET: dict[str, tuple[float, float, str]] = {
+    "behaviour.b_net": (0.75, 1.25, "incumbent's network lock-in in V (x 0.75-1.25)"),
+    "behaviour.b_priv": (0.5, 1.5, "weight of perceived risk in V (x 0.5-1.5)"),
+    "behaviour.exit_level": (0.78, 1.22, "use value below which users leave (0.45 +- 0.1)"),
+    "behaviour.r_base": (0.5, 1.5, "resting alarm per unit concern (x 0.5-1.5)"),
+    "behaviour.lam_drop": (0.5, 1.5, "daily drop rate (x 0.5-1.5)"),
+    "behaviour.lam_exit": (0.5, 1.5, "daily rate of leaving the incumbent (x 0.5-1.5)"),
+    "behaviour.tau": (0.5, 1.5, "logistic temperature of decisions (x 0.5-1.5)"),
+    "behaviour.habit": (0.5, 2.0, "bonus of the current primary (negative control)"),
+}
+#: Event kinds whose credibility and reach are the responses' factors.
+CALMING = ("retention_cut", "encryption_promise", "encryption_launch", "apology_refusal", "clarification",
+           "postponement")
+
+
+def factors(scenario: Scenario) -> list[Prior]:
+    """The factors of a scenario: its calibration priors as given, each hand-set behaviour key not among them
+    as a factor on its value (:data:`HAND_SET`), and one factor on the credibility and one on the reach of all
+    calming events (the responses; ranges keep every value within [0, 1])."""
+    out = list(scenario.calibration.priors)
+    fitted = {k for p in out for k in (p.scales or (p.key,))}
+    for key, (low, high, why) in HAND_SET.items():
+        if key not in fitted and config_value(scenario, key) != 0:
+            out.append(Prior(f"{key.split('.')[-1]}_factor", low, high, scales=(key,), reason=why))
+    calming = [e for e in scenario.events if e.kind in CALMING]
+    for field_name in ("credibility", "reach"):
+        keys = tuple(f"events.{e.id}.{field_name}" for e in calming if getattr(e, field_name) > 0)
+        if keys:
+            top = max(getattr(e, field_name) for e in calming)
+            out.append(Prior(f"response_{field_name}", 0.5, min(1.5, 1.0 / top), scales=keys,
+                             reason=f"the responses' {field_name}: x 0.5 up to 1.5 (at most 1)"))
+    return out
 
 
 def outputs(ts: pd.DataFrame, platforms: Sequence[str], incumbent: str) -> tuple[float, float]:
@@ -82,9 +102,8 @@ def outputs(ts: pd.DataFrame, platforms: Sequence[str], incumbent: str) -> tuple
     return peak, float(max(inc[0] - inc.min(), 0.0) / inc[0])
 
 
-def _problem(factors: Sequence[Parameter]) -> dict[str, Any]:
-    return {"num_vars": len(factors), "names": [f.name for f in factors],
-            "bounds": [[f.low, f.high] for f in factors]}
+def _problem(chosen: Sequence[Prior]) -> dict[str, Any]:
+    return {"num_vars": len(chosen), "names": [f.key for f in chosen], "bounds": [[f.low, f.high] for f in chosen]}
 
 
 def _evaluate_rows(func: Callable[[np.ndarray], Sequence[float]], X: np.ndarray) -> np.ndarray:
@@ -147,8 +166,9 @@ def _by_factor(names: Sequence[str], per_output: list[dict[str, list[float]]]) -
 def sensitivity(config_path: str | Path, *, morris_trajectories: int = 10, sobol_n: int = 256,
                 out_dir: str | Path = SENSITIVITY_PATH.parent, rng_seed: int = 2014, n: int = 5000,
                 steps: int | None = None, figures: str | Path | None = None,
-                factors: Sequence[Parameter] = FACTORS) -> SensitivityResult:
-    """Morris screening of ``factors``, then Sobol' indices of the influential ones, for the scenario in
+                chosen: Sequence[Prior] | None = None) -> SensitivityResult:
+    """Morris screening of the factors (default :func:`factors`), then Sobol' indices of the influential ones,
+    for the scenario in
     ``config_path`` at ``n`` users over ``steps`` days (default: the config's). Sampling seeds and
     the one model seed come from ``SeedSequence(rng_seed)``. Writes ``out_dir/sensitivity.json`` and the
     figures ``sensitivity_morris.png``, ``sensitivity_sobol.png`` into ``figures`` (default
@@ -158,27 +178,35 @@ def sensitivity(config_path: str | Path, *, morris_trajectories: int = 10, sobol
     figures = Path(figures) if figures is not None else out_dir.parent / "figures"
     sample_seq, model_seq = np.random.SeedSequence(rng_seed).spawn(2)
     sample_seed = int(np.random.default_rng(sample_seq).integers(2**31))
-    runner = Runner(config_path, [model_seq], n=n, steps=steps)
-    base = runner.scenario({})
+    from sim import simulate
+
+    base = load_config(config_path, {"population.n": n, "experiment.engine": "array",
+                                     **({"experiment.steps": steps} if steps else {})})
+    every = list(chosen) if chosen is not None else factors(base)
     names, incumbent = base.platform_names, base.platform_names[base.incumbent]
+    for f in every:  # both ends of every factor make a valid scenario (ConfigError otherwise), before any run
+        for end in (f.low, f.high):
+            load_config(config_path, {"population.n": n, **prior_overrides(base, [f], [end])})
 
-    def model(keys: Sequence[str]) -> Callable[[np.ndarray], tuple[float, float]]:
-        return lambda x: outputs(runner.run(dict(zip(keys, map(float, x), strict=True)))[0], names, incumbent)
+    def model(subset: Sequence[Prior]) -> Callable[[np.ndarray], tuple[float, float]]:
+        def run(x: np.ndarray) -> tuple[float, float]:
+            scenario = with_values(base, prior_overrides(base, subset, [float(v) for v in x]))
+            return outputs(simulate(scenario, model_seq, "array"), names, incumbent)
+        return run
 
-    problem = _problem(factors)
-    X_m, morris = morris_screen(problem, model([f.key for f in factors]), morris_trajectories, sample_seed)
+    X_m, morris = morris_screen(_problem(every), model(every), morris_trajectories, sample_seed)
     top = [max(res["mu_star"]) for res in morris]
-    selected = [f for i, f in enumerate(factors)
+    selected = [f for i, f in enumerate(every)
                 if any(top[j] > 0 and res["mu_star"][i] >= INFLUENTIAL * top[j] for j, res in enumerate(morris))]
     sobol_res: list[dict[str, list[float]]] = []
     X_s = np.zeros((0, len(selected)))
     if selected and sobol_n > 0:
-        X_s, sobol_res = sobol_indices(_problem(selected), model([f.key for f in selected]), sobol_n, sample_seed)
+        X_s, sobol_res = sobol_indices(_problem(selected), model(selected), sobol_n, sample_seed)
 
-    command = (f"sim sensitivity {_display(config_path)} --trajectories {morris_trajectories} "
-               f"--sobol-n {sobol_n} --n {n} --rng-seed {rng_seed} --out {_display(out_dir)}")
+    command = (f"sim sensitivity {display(config_path)} --trajectories {morris_trajectories} "
+               f"--sobol-n {sobol_n} --n {n} --rng-seed {rng_seed} --out {display(out_dir)}")
     result = SensitivityResult(
-        method={"config": _display(config_path), "n": n, "steps": base.experiment.steps, "engine": "array",
+        method={"config": display(config_path), "n": n, "steps": base.experiment.steps, "engine": "array",
                 "rng_seed": rng_seed, "sample_seed": sample_seed,
                 "model_seed": {"entropy": int(model_seq.entropy), "spawn_key": list(model_seq.spawn_key)},
                 "morris": f"SALib morris, {morris_trajectories} trajectories, 4 levels",
@@ -186,13 +214,13 @@ def sensitivity(config_path: str | Path, *, morris_trajectories: int = 10, sobol
                 "sobol": f"SALib Saltelli scheme (sample.sobol), N = {sobol_n}, calc_second_order = False, "
                          "95 % bootstrap CIs, evaluated in sampler order",
                 "outputs": OUTPUT_LABELS, "command": command},
-        factors=[asdict(f) for f in factors],
-        morris=_by_factor([f.name for f in factors], morris),
-        selected=[f.name for f in selected],
-        sobol=_by_factor([f.name for f in selected], sobol_res) if sobol_res else {},
+        factors=[{"name": f.key, **asdict(f)} for f in every],
+        morris=_by_factor([f.key for f in every], morris),
+        selected=[f.key for f in selected],
+        sobol=_by_factor([f.key for f in selected], sobol_res) if sobol_res else {},
         runs={"morris": len(X_m), "sobol": len(X_s)}, seconds=0.0)
     figures.mkdir(parents=True, exist_ok=True)
-    result.figures = [_display(p) for p in _figures(result, figures)]
+    result.figures = [display(p) for p in _figures(result, figures)]
     result.seconds = time.perf_counter() - start
     result.save(out_dir / "sensitivity.json")
     return result
@@ -243,7 +271,7 @@ def sensitivity_section(path: str | Path = SENSITIVITY_PATH) -> Section:
     r = SensitivityResult.load(path)
     m = r.method
     lines = [
-        f"Produced by `{m['command']}` ({r.seconds / 60:.1f} min, one core); result in `{_display(path)}`. "
+        f"Produced by `{m['command']}` ({r.seconds / 60:.1f} min, one core); result in `{display(path)}`. "
         f"Array engine, N = {m['n']:,}, {m['steps']} days, one model seed for every run (common random "
         f"numbers). Outputs: {', '.join(OUTPUT_LABELS.values())}. {m['morris']} ({r.runs['morris']} runs); "
         f"{m['screening']}; {m['sobol']} ({r.runs['sobol']} runs).",
@@ -258,12 +286,16 @@ def sensitivity_section(path: str | Path = SENSITIVITY_PATH) -> Section:
                            f"{_num(r.morris[o][f['name']]['sigma'], '.4f')}" for o in OUTPUTS)
         lines.append(f"| `{f['key']}` | {f['low']:g} – {f['high']:g} | {cells} | "
                      f"{'yes' if f['name'] in r.selected else 'no'} |")
-    if "habit" in r.morris[OUTPUTS[0]]:
-        shares = ", ".join(
-            f"{r.morris[o]['habit']['mu_star'] / max(v['mu_star'] for v in r.morris[o].values()):.2%} of the "
-            f"largest μ* for {o}" for o in OUTPUTS if max(v["mu_star"] for v in r.morris[o].values()) > 0)
-        lines += ["", "Negative control: `habit` only picks the primary among the platforms in use, so it should "
-                  f"barely move either output; its μ* is {shares}."]
+    control = "habit_factor"
+    passed = True
+    if control in r.morris[OUTPUTS[0]]:
+        shares = {o: r.morris[o][control]["mu_star"] / max(v["mu_star"] for v in r.morris[o].values())
+                  for o in OUTPUTS if max(v["mu_star"] for v in r.morris[o].values()) > 0}
+        passed = all(v <= CONTROL_LIMIT for v in shares.values())
+        text = ", ".join(f"{v:.2%} of the largest μ* for {o}" for o, v in shares.items())
+        lines += ["", f"Negative control: `habit` only picks the primary among the platforms in use, so it should "
+                  f"barely move either output; its μ* is {text} (the check: at most {CONTROL_LIMIT:.0%}; "
+                  f"{'holds' if passed else '**fails**: the outputs react to something they should not'})."]
     numbers: dict[str, float] = {}
     if r.sobol:
         lines += ["", "**Sobol' indices** (± 95 % bootstrap half-width):", "",
@@ -283,6 +315,6 @@ def sensitivity_section(path: str | Path = SENSITIVITY_PATH) -> Section:
             label = OUTPUT_LABELS[o]
             lines += ["", f"{label[0].upper()}{label[1:]}: "
                       + ("driven by " + ", ".join(matter) if matter else "no factor with ST ≥ 0.1") + "."]
-    lines += ["", *(f"![sensitivity]({_link(f)})" for f in r.figures)]
+    lines += ["", *(f"![sensitivity]({link(f)})" for f in r.figures)]
     numbers |= {f"mu_star_{o}_{k}": float(v["mu_star"]) for o in OUTPUTS for k, v in r.morris[o].items()}
-    return Section("Sensitivity", "\n".join(lines), m["command"], True, numbers, [Path(f) for f in r.figures])
+    return Section("Sensitivity", "\n".join(lines), m["command"], passed, numbers, [Path(f) for f in r.figures])

@@ -416,7 +416,8 @@ class ResultsStore:
             "incumbent": exp.base.platform_names[exp.base.incumbent],
             "start_date": exp.base.experiment.start_date,
             "scenarios": list(exp.scenarios),
-            "sweep": ({"method": exp.sweep.method, "params": list(exp.sweep.params)} if exp.sweep else None),
+            "sweep": ({"method": exp.sweep.method, "params": list(exp.sweep.params), **exp.sweep.source}
+                      if exp.sweep else None),
             "events": [{"id": e.id, "day": e.day, "kind": e.kind} for e in schedule(exp.base.events)],
             "scenario_events": {name: [{"id": e.id, "day": e.day, "kind": e.kind} for e in schedule(s.scenario.events)]
                                 for name, s in {s.scenario_name: s for s in specs}.items()},

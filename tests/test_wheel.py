@@ -15,9 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-#: Modules allowed to use ``__file__``: the code's own git commit (sim/store.py), the package's own data
-#: (sim/data), and two modules the episodes work replaces.
-ALLOWED = {"store.py", "data/__init__.py", "validation/korea.py", "plots/observed.py"}
+#: Modules allowed to use ``__file__``: the code's own git commit (sim/store.py).
+ALLOWED = {"store.py"}
 
 
 def test_no_module_derives_repository_paths_from_its_own_location() -> None:
@@ -28,17 +27,18 @@ def test_no_module_derives_repository_paths_from_its_own_location() -> None:
 
 def test_calibration_outputs_and_the_page_follow_the_working_directory(tmp_path: Path,
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    from sim.calibrate import FIT_PATH, _display
+    from sim.predict import DEFAULT_POSTERIOR
     from sim.sensitivity import SENSITIVITY_PATH
+    from sim.validation import display
     from sim.viz.session import CONFIG_ENV, default_choice, default_config, list_choices
 
-    assert not FIT_PATH.is_absolute() and SENSITIVITY_PATH.parent == FIT_PATH.parent
+    assert not DEFAULT_POSTERIOR.is_absolute() and not SENSITIVITY_PATH.is_absolute()
     (tmp_path / "experiments").mkdir()
     small = f'extends = "{(ROOT / "experiments" / "korea_2014.toml").as_posix()}"\n[population]\nn = 300\n'
     (tmp_path / "experiments" / "mine.toml").write_text(small, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv(CONFIG_ENV, raising=False)
-    assert _display(tmp_path / "docs" / "calibration") == "docs/calibration"
+    assert display(tmp_path / "docs" / "calibration") == "docs/calibration"
     assert next(c.path for c in list_choices()) == Path("experiments") / "mine.toml"
     assert default_config() == Path("experiments") / "mine.toml"  # no episode of its own there: the first config
     elsewhere = tmp_path / "elsewhere"

@@ -13,8 +13,10 @@ from sim.config.schema import (
     SECTIONS,
     Distribution,
     EventSpec,
+    Forecast,
     ObservedSeries,
     PlatformSpec,
+    Prior,
     Segment,
     Target,
     plain,
@@ -107,5 +109,8 @@ def config_reference() -> str:
     out += [f"| `{k}` | {', '.join(f'`{p}`' for p in v)} |" for k, v in EVENT_KINDS.items()]
     out += ["", "### `[[observed.series]]`", "", inspect.cleandoc(ObservedSeries.__doc__ or ""), "",
             *_table(ObservedSeries, ""), ""]
-    out += ["### `[[observed.targets]]`", "", inspect.cleandoc(Target.__doc__ or ""), "", *_table(Target, "")]
+    out += ["### `[[observed.targets]]`", "", inspect.cleandoc(Target.__doc__ or ""), "", *_table(Target, ""), ""]
+    out += ["### `[[observed.forecasts]]`", "", inspect.cleandoc(Forecast.__doc__ or ""), "",
+            *_table(Forecast, ""), ""]
+    out += ["### `[[calibration.priors]]`", "", inspect.cleandoc(Prior.__doc__ or ""), "", *_table(Prior, "")]
     return "\n".join(out) + "\n"

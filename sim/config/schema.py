@@ -23,15 +23,18 @@ __all__ = [
     "SERIES_KINDS",
     "TOP_KEYS",
     "Behaviour",
+    "Calibration",
     "ConfigError",
     "Distribution",
     "EventSpec",
     "ExperimentSettings",
+    "Forecast",
     "Network",
     "Observed",
     "ObservedSeries",
     "PlatformSpec",
     "Population",
+    "Prior",
     "Scenario",
     "Segment",
     "Target",
@@ -292,6 +295,8 @@ class ObservedSeries:
     shift: int = param(0, "days to add to the file's days (a config whose day 0 is earlier than the data's)")
     model: str = param("", "the model expression the values are compared with (a series)")
     fit: bool = param(True, "used by calibration (false: drawn and reported only)")
+    sigma: float = param(0.3, "the data's error for calibration: a model value off by a factor e^sigma counts "
+                              "one unit of the distance", lo=1e-6)
 
 
 @dataclass(frozen=True)
@@ -319,6 +324,42 @@ class Observed:
                                    lo=0.0, hi=1.0)
     series: tuple[ObservedSeries, ...] = param((), "the observed series ([[observed.series]])", factory=tuple)
     targets: tuple[Target, ...] = param((), "the targets ([[observed.targets]])", factory=tuple)
+    forecasts: tuple[Forecast, ...] = param((), "numbers to forecast with intervals ([[observed.forecasts]])",
+                                            factory=tuple)
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """A number the episode's data do not give (after the data end, or never observed): reported with the
+    model's predictive interval (``sim predict``, docs/VALIDATION.md), never compared with anything."""
+
+    id: str = param("", "name of the forecast (unique within the episode)", pattern=IDENTIFIER)
+    text: str = param("", "what it is")
+    value: str = param("", "the model expression giving the number (sim/expressions.py)")
+    percent: bool = param(False, "report the value as a percentage")
+
+
+@dataclass(frozen=True)
+class Prior:
+    """A fitted parameter and its prior, uniform on [low, high]. ``key`` is a dotted config key whose value is
+    fitted, or, with ``scales``, the name of a factor that multiplies each listed key's configured value (one
+    news-intensity scale for all of an episode's news, say)."""
+
+    key: str = param("", "dotted config key fitted (or, with scales, the factor's name)")
+    low: float = param(0.0, "lower end of the uniform prior")
+    high: float = param(1.0, "upper end of the uniform prior")
+    shared: bool = param(False, "the same parameter in every episode fitted together (the same key and "
+                                "range in each); else its own per episode")
+    scales: tuple[str, ...] = param((), "dotted keys the factor multiplies (their configured values)",
+                                    factory=tuple)
+    reason: str = param("", "why this range")
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """What ``sim calibrate`` fits (docs/VALIDATION.md, Calibration): the priors."""
+
+    priors: tuple[Prior, ...] = param((), "the fitted parameters ([[calibration.priors]])", factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -332,6 +373,7 @@ class Scenario:
     behaviour: Behaviour
     events: tuple[EventSpec, ...]
     observed: Observed = field(default_factory=Observed)
+    calibration: Calibration = field(default_factory=Calibration)
     source: str = ""
     base_dir: str = "."
 
@@ -368,5 +410,5 @@ def plain(obj: Any) -> Any:
 
 
 SECTIONS: dict[str, type] = {"experiment": ExperimentSettings, "population": Population, "network": Network,
-                             "behaviour": Behaviour, "observed": Observed}
+                             "behaviour": Behaviour, "observed": Observed, "calibration": Calibration}
 TOP_KEYS = (*SECTIONS, "platforms", "events", "extends")

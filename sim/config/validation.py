@@ -17,6 +17,7 @@ from typing import Any
 
 from sim.config.schema import (
     EVENT_KINDS,
+    IDENTIFIER,
     MAX_PLATFORMS,
     SECTIONS,
     TOP_KEYS,
@@ -260,6 +261,29 @@ def _check_postponement(e: EventSpec, events: Mapping[str, EventSpec], where: st
                           f"0 to cancel, got {e.to_day}")
 
 
+def _check_priors(s: Scenario, where: str) -> None:
+    """The priors' form (their values are checked against the config when a fit starts: sim.fit)."""
+    keys = [p.key for p in s.calibration.priors]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise ConfigError(f"key 'calibration.priors' in {where}: each key is fitted once, repeated: "
+                          f"{', '.join(repeated)}")
+    for p in s.calibration.priors:
+        key = f"calibration.priors.{p.key}"
+        if not (math.isfinite(p.low) and math.isfinite(p.high)) or p.low >= p.high:
+            raise ConfigError(f"key '{key}' in {where}: expected finite low < high, got [{p.low}, {p.high}]")
+        if p.scales:
+            if not re.fullmatch(IDENTIFIER[0], p.key):
+                raise ConfigError(f"key '{key}' in {where}: a factor (with scales) is named by an identifier, "
+                                  f"got {p.key!r}")
+            bad = [k for k in p.scales if "." not in k]
+            if bad:
+                raise ConfigError(f"key '{key}.scales' in {where}: expected dotted config keys, got {bad[0]!r}")
+        elif "." not in p.key:
+            raise ConfigError(f"key '{key}' in {where}: expected a dotted config key (e.g. behaviour.mu), or "
+                              "scales for a factor")
+
+
 def _check_consistency(s: Scenario, given: Mapping[str, Any], where: str) -> None:
     """Constraints between keys (``given``: the raw data, to tell keys set from defaults)."""
     if s.network.kind == "file" and not s.network.file:
@@ -269,7 +293,8 @@ def _check_consistency(s: Scenario, given: Mapping[str, Any], where: str) -> Non
                           f"(kind is {s.network.kind!r})")
     network = given.get("network", {})
     _check_network(s, network if isinstance(network, Mapping) else {}, where)
-    if s.observed.series or s.observed.targets:
+    _check_priors(s, where)
+    if s.observed.series or s.observed.targets or s.observed.forecasts:
         from sim.episode import check  # reads the data files: only for configs that declare them
 
         check(s, where)

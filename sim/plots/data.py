@@ -27,6 +27,7 @@ from sim.config import Scenario, build_scenario
 from sim.episode import ObservedData, load_series, observables, panels
 from sim.intervals import mean_ci95
 from sim.store import MANIFEST, OBSERVED, Results, ResultsError
+from sim.summary import is_prediction
 
 __all__ = ["Band", "Composition", "Event", "EventMark", "ExperimentInfo", "NetworkSnapshots", "ObservedPanel",
            "ObservedPoints", "PlotData", "PointSeries", "ScenarioSeries", "SweepData", "composition", "episode",
@@ -55,16 +56,23 @@ class ExperimentInfo:
 
 @dataclass(frozen=True)
 class Band:
-    """A quantity per day across runs: ``mean`` and the 95 % CI half-width ``half`` (NaN for one run)."""
+    """A quantity per day across runs: ``mean`` and the 95 % CI half-width ``half`` (NaN for one run); for a
+    prediction, ``mean`` is the median over the draws' runs, ``half`` NaN and ``spread`` the 5, 25, 50, 75
+    and 95 % quantiles per day (rows), so that the 50 % and 90 % predictive bands can be drawn."""
 
     day: np.ndarray
     mean: np.ndarray
     half: np.ndarray
+    spread: np.ndarray | None = None
 
     @classmethod
-    def of(cls, days: pd.Series, values: pd.Series) -> Band:
+    def of(cls, days: pd.Series, values: pd.Series, predictive: bool = False) -> Band:
         """The band of ``values`` (aligned with ``days``) over the runs of each day
-        (:func:`sim.intervals.mean_ci95`)."""
+        (:func:`sim.intervals.mean_ci95`, or with ``predictive`` the quantiles)."""
+        if predictive:
+            q = values.groupby(days, sort=True).quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack()
+            spread = q.to_numpy(dtype=float).T
+            return cls(q.index.to_numpy(), spread[2], np.full(len(q), np.nan), spread)
         rows = [(day, *mean_ci95(grp)) for day, grp in values.groupby(days, sort=True)]
         day, mean, half = (np.array(column) for column in zip(*rows, strict=True))
         return cls(day, mean.astype(float), half.astype(float))
@@ -186,6 +194,8 @@ class PlotData:
     sweep: SweepData | None
     #: Per scenario, the run whose network snapshots are drawn (lowest sweep point, then replication).
     snapshot_runs: dict[str, str]
+    #: A prediction (``sim predict``): bands are the draws' 50 % and 90 % predictive intervals, not CIs.
+    predictive: bool = False
 
     def scenario(self, name: str) -> ScenarioSeries:
         """One scenario's series; ResultsError if it has no finished runs."""
@@ -268,7 +278,8 @@ def _without_none(value: Any) -> Any:
     return value
 
 
-def _observed(ts: pd.DataFrame, found: tuple[Scenario, list[ObservedData]] | None) -> tuple[ObservedPanel, ...]:
+def _observed(ts: pd.DataFrame, found: tuple[Scenario, list[ObservedData]] | None, predictive: bool
+              ) -> tuple[ObservedPanel, ...]:
     """The episode's series in panels, each with the model expression it compares with, per run and day."""
     if found is None:
         return ()
@@ -283,7 +294,7 @@ def _observed(ts: pd.DataFrame, found: tuple[Scenario, list[ObservedData]] | Non
             if text not in bands:
                 values = pd.concat([pd.Series(data.model.evaluate(observables(scenario, run)), index=run.index)
                                     for run in runs])
-                bands[text] = Band.of(ts["day"], values.reindex(ts.index))
+                bands[text] = Band.of(ts["day"], values.reindex(ts.index), predictive)
             band = bands[text]
             at = np.searchsorted(band.day, data.days)
             inside = (at < len(band.day)) & (band.day[np.minimum(at, len(band.day) - 1)] == data.days)
@@ -297,14 +308,14 @@ def _observed(ts: pd.DataFrame, found: tuple[Scenario, list[ObservedData]] | Non
 
 
 def _scenario_series(name: str, ts: pd.DataFrame, runs: int, manifest: dict[str, Any], info: ExperimentInfo,
-                     found: tuple[Scenario, list[ObservedData]] | None) -> ScenarioSeries:
+                     found: tuple[Scenario, list[ObservedData]] | None, predictive: bool) -> ScenarioSeries:
     parts = composition(ts, info.incumbent).groupby(ts["day"], sort=True).mean()
     return ScenarioSeries(
         name=name, runs=runs, last_day=int(ts["day"].max()),
-        active={p: Band.of(ts["day"], ts[f"active_{p}"]) for p in info.platforms},
+        active={p: Band.of(ts["day"], ts[f"active_{p}"], predictive) for p in info.platforms},
         composition=Composition(parts.index.to_numpy(), *(parts[k].to_numpy() for k in
                                                           ("incumbent_only", "both", "rivals_only"))),
-        moved=_moved(manifest, name), observed=_observed(ts, found))
+        moved=_moved(manifest, name), observed=_observed(ts, found, predictive))
 
 
 def _sweep(manifest: dict[str, Any], done: pd.DataFrame, ts: pd.DataFrame, run_point: pd.Series,
@@ -367,11 +378,12 @@ def plot_data(results: Results) -> PlotData:
     by_scenario = dict(tuple(ts.groupby(ts["run_id"].map(run_scenario), sort=False)))
     runs_per = done.groupby("scenario").size()
     found = episode(results)
-    scenarios = {s: _scenario_series(s, by_scenario[s], int(runs_per[s]), manifest, info, found)
+    predictive = is_prediction(results)
+    scenarios = {s: _scenario_series(s, by_scenario[s], int(runs_per[s]), manifest, info, found, predictive)
                  for s in manifest["scenarios"] if s in by_scenario}
     return PlotData(root=results.root, info=info, runs=done, scenarios=scenarios, timelines=_timelines(manifest),
-                    sweep=_sweep(manifest, done, ts, done.set_index("run_id")["point"], info),
-                    snapshot_runs=_snapshot_runs(results, done))
+                    sweep=None if predictive else _sweep(manifest, done, ts, done.set_index("run_id")["point"], info),
+                    snapshot_runs=_snapshot_runs(results, done), predictive=predictive)
 
 
 @dataclass(frozen=True)

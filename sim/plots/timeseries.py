@@ -29,13 +29,23 @@ __all__ = ["plot_composition", "plot_scenario_timeseries", "plot_sweep_timeserie
 
 def _line_band(ax: Axes, band: Band, colour: str, label: str, gid: str, lw: float = 1.8,
                alpha: float = 0.22, zorder: float = 2) -> None:
-    """The mean line (in %) and its shaded 95% band; the line carries ``gid`` for lookup."""
-    ax.fill_between(band.day, percent(band.mean - band.half), percent(band.mean + band.half),
-                    color=colour, alpha=alpha, lw=0, gid=f"band:{gid}", zorder=zorder - 0.5)
+    """The mean line (in %) and its shaded 95% band; for a prediction the median and the 90% and 50%
+    predictive bands. The line carries ``gid`` for lookup."""
+    if band.spread is not None:
+        q = percent(band.spread)
+        ax.fill_between(band.day, q[0], q[4], color=colour, alpha=alpha * 0.6, lw=0, gid=f"band90:{gid}",
+                        zorder=zorder - 0.6)
+        ax.fill_between(band.day, q[1], q[3], color=colour, alpha=alpha * 1.5, lw=0, gid=f"band:{gid}",
+                        zorder=zorder - 0.5)
+    else:
+        ax.fill_between(band.day, percent(band.mean - band.half), percent(band.mean + band.half),
+                        color=colour, alpha=alpha, lw=0, gid=f"band:{gid}", zorder=zorder - 0.5)
     ax.plot(band.day, percent(band.mean), color=colour, lw=lw, label=label, gid=gid, zorder=zorder)
 
 
-def _runs_note(n: int, band: bool = True) -> str:
+def _runs_note(n: int, band: bool = True, predictive: bool = False) -> str:
+    if predictive:
+        return f"median of {n} posterior draws" + (", bands = 50% and 90% predictive" if band else "")
     return f"mean of {n} replication{'s' * (n != 1)}" + (", band = 95% CI" if band and n > 1 else "")
 
 
@@ -61,7 +71,8 @@ def plot_timeseries(data: PlotData, scenario: str = "baseline") -> Figure:
             _line_band(ax_r, series.active[p], pf.colour(p), pf.label(p), f"mean:{p}")
         ax_r.set_ylabel("active users (% of all users)")
         ax_r.set_ylim(bottom=0)
-        ax_r.legend(loc="upper right", title=f"rivals ({_runs_note(series.runs)})", title_fontsize=8.5)
+        ax_r.legend(loc="upper right", title=f"rivals ({_runs_note(series.runs, predictive=data.predictive)})",
+                    title_fontsize=8.5)
         scale = info.scale_to
         if scale:
             sec = ax_r.secondary_yaxis("right", functions=(lambda v: v * scale / 1e8,
@@ -102,8 +113,15 @@ def _observed_panel(ax: Axes, panel: ObservedPanel, pf: Platforms) -> None:
     colour = pf.colour(next((p for p in pf.rivals if p in panel.title), pf.rivals[0]))
     if panel.model is not None:
         band = panel.model
-        ax.fill_between(band.day, scale * (band.mean - band.half), scale * (band.mean + band.half), color=colour,
-                        alpha=0.22, lw=0, gid=f"band:model:{panel.expression}", zorder=1.5)
+        if band.spread is not None:  # a prediction: the 90 % and 50 % predictive bands
+            q = scale * band.spread
+            ax.fill_between(band.day, q[0], q[4], color=colour, alpha=0.13, lw=0, label="90% predictive",
+                            gid=f"band90:model:{panel.expression}", zorder=1.4)
+            ax.fill_between(band.day, q[1], q[3], color=colour, alpha=0.33, lw=0, label="50% predictive",
+                            gid=f"band:model:{panel.expression}", zorder=1.5)
+        else:
+            ax.fill_between(band.day, scale * (band.mean - band.half), scale * (band.mean + band.half),
+                            color=colour, alpha=0.22, lw=0, gid=f"band:model:{panel.expression}", zorder=1.5)
         ax.plot(band.day, scale * band.mean, color=colour, lw=1.8, label=f"model: {panel.expression}",
                 gid=f"model:{panel.expression}", zorder=2)
     for k, (marker, obs) in enumerate(zip(MARKERS * 3, panel.observed, strict=False)):

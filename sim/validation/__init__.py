@@ -21,7 +21,7 @@ import numpy as np
 
 from sim.store import write_text_atomic
 
-__all__ = ["SavedResult", "Section", "plain", "save_figure"]
+__all__ = ["SavedResult", "Section", "display", "link", "plain", "save_figure"]
 
 
 @dataclass
@@ -65,6 +65,19 @@ class SavedResult:
     @classmethod
     def load(cls, path: str | Path) -> Self:
         return cls(**json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def display(path: str | Path) -> str:
+    """A path relative to the working directory when inside it (for reports and commands to re-run), else as
+    given."""
+    p, here = Path(path).resolve(), Path.cwd().resolve()
+    return str(p.relative_to(here)) if p.is_relative_to(here) else str(path)
+
+
+def link(figure: str | Path) -> str:
+    """A figure's link in the report, which lives in docs/: relative when the figure is under docs/."""
+    figure = str(figure)
+    return figure.removeprefix("docs/") if figure.startswith("docs/") else str(Path(figure).resolve())
 
 
 def save_figure(fig: plt.Figure, path: Path, dpi: int = 130) -> Path:
