@@ -310,7 +310,7 @@ def test_quick_sensitivity_runs_is_reproducible_and_reads_back(tmp_path):
     assert a.runs["morris"] == 2 * (len(a.factors) + 1)
     s = sensitivity_section(tmp_path / "a" / "calibration" / "sensitivity.json")
     assert s.title == "Sensitivity" and s.command in s.markdown and "μ*" in s.markdown
-    assert "Negative control" in s.markdown
+    assert "Negative control" in s.markdown and s.passed          # habit barely moves the outputs (holds)
 
 
 def test_sobol_wrapper_recovers_the_ishigami_indices():
