@@ -26,6 +26,7 @@ import pandas as pd
 from sim.config import Scenario
 from sim.config.schema import Target
 from sim.episode import target_values
+from sim.fit.distance import TARGET_SCALE
 from sim.fit.figures import predictive, predictive_runs
 from sim.fit.posterior import POSTERIOR, Posterior
 from sim.validation import Section, display, link
@@ -99,7 +100,17 @@ def calibration_section(folder: Path = CALIBRATION_DIR, quick: bool = False, fig
              f"`{display(folder / POSTERIOR)}` with its manifest. ABC-SMC (pyabc {m['versions']['pyabc']}): "
              f"{len(m['generations'])} populations of {m['settings']['population']} particles, each parameter set "
              f"run on {m['settings']['seeds']} fresh seeds at N = {m['settings']['n']:,}; the final acceptance "
-             f"threshold is {m['generations'][-1]['epsilon']:.4g} (the distance: docs/VALIDATION.md method below).",
+             f"threshold is {m['generations'][-1]['epsilon']:.4g}.",
+             "",
+             "**Method.** Priors are uniform, declared in each episode config with a reason ([[calibration.priors]]); "
+             "the behavioural parameters are shared by all episodes, each episode has its own factors on its "
+             "events' intensities (or uptakes, severities). For a parameter set, every episode is run on fresh "
+             "seeds; its statistics are the means over those runs of each target and of each fitted series at "
+             "the data's days. The distance adds, per episode, (excess of a target outside the data's range / "
+             f"width / {TARGET_SCALE})² and Σ (log model − log data)² / sigma² over every fitted series point "
+             "(sigma: the series' stated error); it is the square root of the sum over episodes. pyabc runs "
+             "ABC-SMC with adaptive thresholds (the median distance of the last population) and compares the "
+             "model variants by ABC model selection.",
              "", "**Model selection** (posterior probability of each variant, by population):", "",
              "| population | epsilon | " + " | ".join(models) + " |", "|---|---|" + "---|" * len(models)]
     for g in m["generations"]:
