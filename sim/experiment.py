@@ -47,15 +47,23 @@ __all__ = ["EXPERIMENT_KEYS", "Experiment", "RunResult", "RunSpec", "SerialExecu
 
 @dataclass(frozen=True)
 class Sweep:
-    """Swept parameters: ``grid`` values per key, or ``lhs`` ranges ({low, high}) or levels (lists); or
-    ``posterior``: the given ``draws`` (dotted-key overrides, one point each, ``sim predict``), recorded by
-    their ``source`` (the posterior's file, checksum and draws)."""
+    """Swept parameters: ``grid`` values per key, or ``lhs`` ranges ({low, high}) or levels (lists); or given
+    points (``posterior``: ``sim predict``'s draws; any other method name a caller builds them for): the
+    ``draws`` (dotted-key overrides, one run each), recorded by their ``source`` (what they came from). Given
+    points run once each; point j uses seed ``seed_groups[j]`` (the i-th child of the root seed), by default
+    its own (j), so points that share a group share their random numbers (common random numbers)."""
 
     method: str
     params: dict[str, Any]
     samples: int = 0
     draws: tuple[dict[str, Any], ...] = ()
     source: dict[str, Any] = field(default_factory=dict)
+    seed_groups: tuple[int, ...] = ()
+
+    @property
+    def given(self) -> bool:
+        """Whether the points are given (one run each) rather than a grid or a Latin hypercube."""
+        return self.method not in ("grid", "lhs")
 
     def parameters(self) -> list[Parameter]:
         """The swept keys as typed parameters, in file order: a list is levels, ``{low, high}`` a real range."""
@@ -67,7 +75,7 @@ class Sweep:
         """The sweep's points in a fixed order: the grid's full factorial, or a Latin hypercube
         (:func:`sim.sampling.latin_hypercube`) seeded by the experiment seed (its own stream, so the points do
         not move with the replications' seeds)."""
-        if self.method == "posterior":
+        if self.given:
             return [dict(d) for d in self.draws]
         if self.method == "grid":
             keys = list(self.params)
@@ -138,8 +146,8 @@ class Experiment:
         """The experiment as resolved (extends merged, overrides applied, defaults filled)."""
         d = self.base.to_dict()
         d["scenarios"] = self.scenarios
-        if self.sweep and self.sweep.method == "posterior":
-            d["sweep"] = {"method": "posterior", **self.sweep.source}
+        if self.sweep and self.sweep.given:
+            d["sweep"] = {"method": self.sweep.method, **self.sweep.source}
         elif self.sweep:
             d["sweep"] = {"method": self.sweep.method, "samples": self.sweep.samples, **self.sweep.params}
         return d
@@ -270,8 +278,8 @@ def expand(exp: Experiment) -> list[RunSpec]:
     with a seed of its own (the i-th child of the root seed), common to the scenarios."""
     base = exp.base.experiment
     points = exp.sweep.points(base.seed) if exp.sweep else [{}]
-    if exp.sweep and exp.sweep.method == "posterior":
-        return _expand_draws(exp, points)
+    if exp.sweep and exp.sweep.given:
+        return _expand_given(exp, points)
     seeds = np.random.SeedSequence(base.seed).spawn(base.replications)
     built: dict[tuple[str, int], Scenario] = {}
     for name, overrides in exp.scenarios.items():
@@ -290,13 +298,17 @@ def expand(exp: Experiment) -> list[RunSpec]:
     return specs
 
 
-def _expand_draws(exp: Experiment, draws: list[dict[str, Any]]) -> list[RunSpec]:
-    seeds = np.random.SeedSequence(exp.base.experiment.seed).spawn(len(draws))
+def _expand_given(exp: Experiment, draws: list[dict[str, Any]]) -> list[RunSpec]:
+    groups = exp.sweep.seed_groups or tuple(range(len(draws)))
+    if len(groups) != len(draws):
+        raise ValueError(f"{len(draws)} points but {len(groups)} seed groups")
+    children = np.random.SeedSequence(exp.base.experiment.seed).spawn(max(groups) + 1)
     width = len(str(max(len(draws) - 1, 1)))
     specs = []
-    for j, (draw, seed) in enumerate(zip(draws, seeds, strict=True)):
+    for j, draw in enumerate(draws):
+        seed = children[groups[j]]
         for name, overrides in exp.scenarios.items():
-            label = f"{exp.path} [scenarios.{name}] at posterior draw {j}"
+            label = f"{exp.path} [scenarios.{name}] at point {j} ({exp.sweep.method})"
             data = apply_overrides(exp.raw, {**overrides, **draw, **exp.cli}, label)
             scenario = build_scenario(data, label, base_dir=Path(exp.path).parent)
             specs.append(RunSpec(run_id=f"{name}-d{j:0{width}d}", scenario_name=name, point=j, replication=0,
