@@ -112,10 +112,12 @@ def calibration_section(folder: Path = CALIBRATION_DIR, quick: bool = False, fig
              "ABC-SMC with adaptive thresholds (the median distance of the last population) and compares the "
              "model variants by ABC model selection.",
              "", "**Model selection** (posterior probability of each variant, by population):", "",
-             "| population | epsilon | " + " | ".join(models) + " |", "|---|---|" + "---|" * len(models)]
+             "| population | epsilon | simulations | effective sample size | " + " | ".join(models) + " |",
+             "|---|---|---|---|" + "---|" * len(models)]
     for g in m["generations"]:
         cells = " | ".join(f"{g['model_probabilities'].get(k, 0.0):.3f}" for k in models)
-        lines.append(f"| {g['t']} | {g['epsilon']:.4g} | {cells} |")
+        lines.append(f"| {g['t']} | {g['epsilon']:.4g} | {g['samples']} | {g.get('ess', float('nan')):.0f} of "
+                     f"{g['particles']} | {cells} |")
     lines += ["", f"The data prefer **{best}** ({models[best]:.2f}): {m['models'][best]}. "
               + ("; ".join(f"{k}: {m['models'][k]}" for k in models if k != best)) + ".", ""]
     # Parameters against data points.
