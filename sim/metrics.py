@@ -15,8 +15,8 @@ import pandas as pd
 from sim.jit import jit
 from sim.population import UserState
 
-__all__ = ["MONTH_DAYS", "count_block", "count_state", "monthly_shares", "note_drops", "observe", "outcomes", "tally",
-           "weekly_ratio"]
+__all__ = ["MONTH_DAYS", "count_block", "count_state", "monthly_shares", "note_drops", "observe", "outcomes",
+           "segment_shares", "tally", "weekly_ratio"]
 
 
 def tally(out, uses, ever, primary, incumbent, n_platforms, sign):
@@ -102,6 +102,16 @@ def monthly_shares(day: int, names: tuple[str, ...], uses: np.ndarray, left: np.
     return out
 
 
+def segment_shares(names: tuple[str, ...], uses: np.ndarray, engaged: np.ndarray) -> dict[str, float]:
+    """``engaged_active_<p>`` and ``general_active_<p>``: the share of the engaged segment, and of the other
+    users, active on each platform (the data say the adopters were politically engaged early adopters)."""
+    out = {}
+    for segment, members in (("engaged", uses[engaged]), ("general", uses[~engaged])):
+        for k, p in enumerate(names):
+            out[f"{segment}_active_{p}"] = float(np.count_nonzero((members >> k) & 1) / len(members))
+    return out
+
+
 def weekly_ratio(ts: pd.DataFrame, rival: str, incumbent: str) -> pd.Series:
     """w(d): mean over days d..d+6 of x = rival active share / incumbent active share (the panels' weekly
     users, as a share of the incumbent's), indexed by d."""
@@ -112,7 +122,9 @@ def weekly_ratio(ts: pd.DataFrame, rival: str, incumbent: str) -> pd.Series:
 def outcomes(ts: pd.DataFrame, names: tuple[str, ...], incumbent: int) -> dict[str, float]:
     """Per-run outcomes (MODEL_SPEC 6) for each rival: peak active share and day, share at peak + 7/14/21
     days, final share, repeat adoptions per adopter; for the incumbent: trough and day, final share; final
-    multi-homing and exit shares; cascade size (final adopters of the first rival)."""
+    multi-homing and exit shares; cascade size (final adopters of the first rival); primary flips (changes of
+    primary platform per user over the run); with an engaged segment, each rival's peak share among the
+    engaged and among the other users."""
     out: dict[str, float] = {}
     days = ts["day"].to_numpy()
     inc = names[incumbent]
@@ -139,4 +151,10 @@ def outcomes(ts: pd.DataFrame, names: tuple[str, ...], incumbent: int) -> dict[s
     out[f"final_exit_{inc}"] = float(ts[f"exit_{inc}"].iloc[-1])
     out["peak_mean_alarm"] = float(ts["mean_alarm"].max())
     out["cascade_size"] = float(ts[f"adopters_{rivals[0]}"].iloc[-1])
+    if "primary_flips" in ts:
+        out["primary_flips"] = float(ts["primary_flips"].iloc[-1])
+    for p in rivals:
+        if f"engaged_active_{p}" in ts:
+            out[f"peak_engaged_{p}"] = float(ts[f"engaged_active_{p}"].max())
+            out[f"peak_general_{p}"] = float(ts[f"general_active_{p}"].max())
     return out

@@ -59,6 +59,8 @@ class DailyCycle(ABC):
         self.dynamics = np.random.default_rng(world.streams.dynamics)
         self.day = 0
         self.records = []
+        #: Changes of primary platform so far, over all users (observation only).
+        self.flips = 0
         from sim.episode import reads_monthly  # the expressions' parser: only needed here
 
         k = len(scenario.platforms)
@@ -78,9 +80,11 @@ class DailyCycle(ABC):
         self.timeline.act(self, day, self.dynamics)
         u = self.draw_uniforms()
         before = self.uses.copy() if self.left is not None else None
+        primary = self.user_state().primary.copy()
         self.update_users(day, u)
         if self.left is not None:
             metrics.note_drops(before, self.uses, self.left, day)
+        self.flips += int(np.count_nonzero(self.user_state().primary != primary))
         self.day = day
         self.record()
 
@@ -106,6 +110,10 @@ class DailyCycle(ABC):
             row["mean_salience"] = float(np.mean(state.salience))
         if self.left is not None:
             row |= metrics.monthly_shares(self.day, self.platforms.names, self.uses, self.left)
+        row["primary_flips"] = self.flips / len(state.uses)
+        engaged = self.traits.engaged
+        if 0 < np.count_nonzero(engaged) < len(engaged):
+            row |= metrics.segment_shares(self.platforms.names, self.uses, engaged)
         broken = [key for key, value in row.items() if not math.isfinite(value)]
         if broken:
             raise FloatingPointError(f"day {self.day}: {', '.join(broken)} is not a finite number; the users' "

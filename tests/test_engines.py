@@ -278,3 +278,16 @@ def test_engines_agree_with_word_of_mouth_from_the_whole_population(kind):
         pd.testing.assert_frame_equal(ts, contacts, check_exact=True)
     else:
         assert not ts["mean_alarm"].equals(contacts["mean_alarm"])
+
+
+def test_primary_flips_count_every_change_of_primary_over_the_run():
+    s = scenario()
+    model = sim.ArrayModel(s, rng=3)
+    flips, before = 0, model.primary.copy()
+    for _ in range(s.experiment.steps):
+        model.step()
+        flips += int(np.count_nonzero(model.primary != before))
+        before = model.primary.copy()
+    ts = model.timeseries()
+    assert flips > 0 and ts["primary_flips"].iloc[-1] == flips / s.population.n
+    assert {"engaged_active_rival", "general_active_rival"} <= set(ts.columns)   # SMALL has an engaged segment

@@ -150,3 +150,10 @@ def test_a_monthly_user_was_active_on_some_day_of_the_last_thirty():
     # Day 34: b's drop on day 5 (last day 4) is outside the window 5 .. 34, so it counts from day 33 back.
     assert metrics.monthly_shares(33, names, uses, left)["monthly_b"] == 2 / 4
     assert metrics.monthly_shares(34, names, uses, left)["monthly_b"] == 1 / 4
+
+
+def test_segment_shares_count_each_segments_users_on_each_platform():
+    uses = np.array([0b01, 0b11, 0b10, 0b01, 0b11], dtype=np.uint8)
+    engaged = np.array([True, True, False, False, False])
+    assert metrics.segment_shares(("a", "b"), uses, engaged) == {
+        "engaged_active_a": 1.0, "engaged_active_b": 0.5, "general_active_a": 2 / 3, "general_active_b": 2 / 3}

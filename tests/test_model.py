@@ -33,7 +33,8 @@ def test_simulate_returns_one_row_per_day_with_the_documented_columns():
     names = s.platform_names
     expected = (["day"] + [f"active_{p}" for p in names] + [f"primary_{p}" for p in names]
                 + ["multihoming", "incumbent_only", "rivals_only", "exit_incumbent", "mean_alarm"]
-                + [f"adopters_{p}" for p in names] + [f"adoptions_{p}" for p in names])
+                + [f"adopters_{p}" for p in names] + [f"adoptions_{p}" for p in names] + ["primary_flips"]
+                + [f"{seg}_active_{p}" for seg in ("engaged", "general") for p in names])
     assert list(ts.columns) == expected
 
 
