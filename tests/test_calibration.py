@@ -4,6 +4,7 @@ cases, the commands end to end on small fits, and a synthetic fit that recovers 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -118,6 +119,9 @@ def test_a_prior_that_cannot_be_run_at_both_ends_is_refused_before_any_run(tmp_p
     ({"key": "behaviour.mu", "low": 0.5, "high": 0.5}, "expected finite low < high"),
     ({"key": "mu", "low": 0.0, "high": 1.0}, "expected a dotted config key"),
     ({"key": "a.b", "scales": ["events.news.intensity"], "low": 0.0, "high": 1.0}, "named by an identifier"),
+    ({"key": "k", "scales": ["events.news.intensity"], "low": 0.5, "high": 2.0, "point": 0.0},
+     r"key 'calibration.priors.k.point' .*expected a finite number above 0, got 0.0"),
+    ({"key": "behaviour.mu", "low": 0.0, "high": 1.0, "point": 0.5}, "only a factor .* has a point value"),
 ])
 def test_malformed_priors_are_refused_when_the_config_loads(tmp_path, prior, message):
     with pytest.raises(ConfigError, match=message):
@@ -132,6 +136,9 @@ def test_with_values_gives_the_scenario_a_full_load_gives():
     assert config_value(s, "events.police_read_chats.intensity") == s.events[2].intensity
     doubled = prior_overrides(s, [Prior("x", 0, 2, scales=("behaviour.mu",))], [2.0])
     assert doubled == {"behaviour.mu": 2 * s.behaviour.mu}
+    # configured values that already include a point value of 0.5: a factor of 2 is 4 times them
+    quadrupled = prior_overrides(s, [Prior("x", 0, 2, scales=("behaviour.mu",), point=0.5)], [2.0])
+    assert quadrupled == {"behaviour.mu": pytest.approx(4 * s.behaviour.mu)}
 
 
 def test_a_config_belongs_to_the_episode_it_extends(tmp_path):
@@ -187,10 +194,17 @@ def test_a_draw_applies_by_key_to_its_own_episode_and_reports_what_it_skips(tmp_
     p = _posterior(tmp_path)
     s = sim.load_config(KOREA)
     row = p.particles.iloc[0]
-    over, skipped = p.overrides(row, s, "korea_2014")
-    assert over == {"behaviour.mu": 0.2, "events.park_cabinet.intensity": pytest.approx(0.5 * 0.134),
-                    "events.prosecutors_team.intensity": pytest.approx(0.5 * 0.757)}
+    plain = dataclasses.replace(s, calibration=dataclasses.replace(s.calibration, priors=()))  # no point value
+    over, skipped = p.overrides(row, plain, "korea_2014")
+    cabinet, team = (config_value(s, f"events.{e}.intensity") for e in ("park_cabinet", "prosecutors_team"))
+    assert over == {"behaviour.mu": 0.2, "events.park_cabinet.intensity": pytest.approx(0.5 * cabinet),
+                    "events.prosecutors_team.intensity": pytest.approx(0.5 * team)}
     assert skipped == ["other_2020:news_scale: the other_2020 episode's own"]
+    at_point = dataclasses.replace(s, calibration=dataclasses.replace(s.calibration, priors=(
+        Prior("news_scale", 0.1, 2.0, scales=("events.park_cabinet.intensity",), point=0.8),)))
+    over, _ = p.overrides(row, at_point, "korea_2014")    # the configured values include a factor of 0.8
+    assert over["events.park_cabinet.intensity"] == pytest.approx(0.5 / 0.8 * cabinet)
+    assert over["events.prosecutors_team.intensity"] == pytest.approx(0.5 / 0.8 * team)
     over, skipped = p.overrides(row, s, None)                                 # a config of no episode
     assert over == {"behaviour.mu": 0.2} and len(skipped) == 2
     media, _ = p.overrides(p.particles.iloc[1], s, "korea_2014")            # the variant fixes its keys

@@ -343,7 +343,8 @@ class Forecast:
 class Prior:
     """A fitted parameter and its prior, uniform on [low, high]. ``key`` is a dotted config key whose value is
     fitted, or, with ``scales``, the name of a factor that multiplies each listed key's configured value (one
-    news-intensity scale for all of an episode's news, say)."""
+    news-intensity scale for all of an episode's news, say). When the configured values are the point run's
+    (the factor's median already applied), ``point`` says so, and the factor applies relative to it."""
 
     key: str = param("", "dotted config key fitted (or, with scales, the factor's name)")
     low: float = param(0.0, "lower end of the uniform prior")
@@ -352,6 +353,9 @@ class Prior:
                                 "range in each); else its own per episode")
     scales: tuple[str, ...] = param((), "dotted keys the factor multiplies (their configured values)",
                                     factory=tuple)
+    point: float = param(1.0, "with scales: the factor's value the configured values already include (its "
+                              "posterior median, written into the config); a fit or a draw multiplies them by "
+                              "factor / point", lo=0.0)
     reason: str = param("", "why this range")
 
 

@@ -154,7 +154,7 @@ def _build(cls: type, data: Mapping[str, Any], prefix: str, where: str,
 def build_scenario(data: Mapping[str, Any], where: str, base_dir: str | Path = ".") -> Scenario:
     """Validate raw config data into a :class:`Scenario`. ``where`` names the source in errors."""
     for key in data:
-        if key not in TOP_KEYS and key not in ("scenarios", "sweep"):
+        if key not in TOP_KEYS and key not in ("scenarios", "sweep", "explore"):
             raise ConfigError(f"unknown key '{key}' in {where}{did_you_mean(key, TOP_KEYS)}")
     sections = {}
     for name, cls in SECTIONS.items():
@@ -279,6 +279,11 @@ def _check_priors(s: Scenario, where: str) -> None:
             bad = [k for k in p.scales if "." not in k]
             if bad:
                 raise ConfigError(f"key '{key}.scales' in {where}: expected dotted config keys, got {bad[0]!r}")
+            if not (math.isfinite(p.point) and p.point > 0):
+                raise ConfigError(f"key '{key}.point' in {where}: expected a finite number above 0, got {p.point}")
+        elif p.point != 1.0:
+            raise ConfigError(f"key '{key}.point' in {where}: only a factor (with scales) has a point value; "
+                              f"remove it, or list the keys it scales")
         elif "." not in p.key:
             raise ConfigError(f"key '{key}' in {where}: expected a dotted config key (e.g. behaviour.mu), or "
                               "scales for a factor")

@@ -9,7 +9,9 @@ applies to a config by these rules (:meth:`Posterior.overrides`), and every key 
 - a shared key applies if the config has it;
 - an episode's own key applies only to a config of that episode (:func:`sim.fit.problem.episode_of`), and
   only if the config has it;
-- a factor (a prior with ``scales``) multiplies the config's own values of the keys it scales;
+- a factor (a prior with ``scales``) multiplies the config's own values of the keys it scales by
+  factor / point, where ``point`` is the factor's value those configured values already include (the config's
+  prior of that name says; 1 if the config declares none);
 - a parameter a particle's model variant does not fit (NaN) is left as configured.
 """
 
@@ -133,6 +135,7 @@ class Posterior:
             raise ConfigError(f"posterior: unknown model variant {model!r} (known: {', '.join(VARIANTS)})")
         out: dict[str, Any] = dict(VARIANTS[model].fixed)
         skipped: list[str] = []
+        points = {p.key: p.point for p in scenario.calibration.priors if p.scales}
         for record in self.parameters:
             column, own = record["column"], record["episode"]
             value = float(draw[column])
@@ -148,5 +151,5 @@ class Posterior:
                 except KeyError:
                     skipped.append(f"{column}: this config has no {key}")
                     continue
-                out[key] = configured * value if record.get("scales") else value
+                out[key] = configured * value / points.get(record["key"], 1.0) if record.get("scales") else value
         return out, skipped

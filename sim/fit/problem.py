@@ -92,12 +92,12 @@ def config_value(scenario: Scenario, key: str) -> Any:
 
 
 def prior_overrides(base: Scenario, priors: Sequence[Prior], values: Sequence[float]) -> dict[str, Any]:
-    """Dotted-key overrides for ``values`` of ``priors``: a key's value, or a factor times the configured
-    value of each key it scales."""
+    """Dotted-key overrides for ``values`` of ``priors``: a key's value, or for a factor the configured value
+    of each key it scales times factor / point (the configured values include the factor's point value)."""
     out: dict[str, Any] = {}
     for prior, v in zip(priors, values, strict=True):
         if prior.scales:
-            out |= {k: config_value(base, k) * v for k in prior.scales}
+            out |= {k: config_value(base, k) * v / prior.point for k in prior.scales}
         else:
             out[prior.key] = v
     return out
