@@ -20,13 +20,15 @@ from sim.config import ConfigError
 
 __all__ = ["SOLARA_PACKAGES", "AssetsError", "cache_dir", "fill_solara_cache", "missing_packages"]
 
-#: What solara 1.64 loads with ipyvue<2 / ipyvuetify<2 (the Vue-2 stack Mesa's page needs). The page draws
-#: with matplotlib, so vega/vega-lite/vega-embed (altair) are not needed.
+#: What solara 1.64 loads with ipyvue<2 / ipyvuetify<2 (the Vue-2 stack Mesa's page needs), and ECharts, which
+#: the page's charts load through solara's CDN proxy (the version solara's own ``FigureEcharts`` loads,
+#: :data:`sim.viz.widgets.ECHARTS`). The page draws no altair chart, so vega/vega-lite/vega-embed are not needed.
 SOLARA_PACKAGES: tuple[str, ...] = (
     "@widgetti/solara-vuetify-app@10.1.1",
     "@widgetti/vue-grid-layout@2.3.13-alpha.2",
     "requirejs@2.3.6",
     "font-awesome@4.5.0",
+    "echarts@5.4.0",
 )
 NPM_TIMEOUT_S = 300
 
