@@ -204,6 +204,52 @@ def cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_explore(args: argparse.Namespace) -> int:
+    from sim.experiment import expand, late_events
+    from sim.explore import files
+    from sim.explore.analysis import analyse, run_table
+    from sim.explore.design import load_exploration
+    from sim.explore.report import summary
+    from sim.explore.run import executed
+    from sim.store import load_results
+
+    exp, design = load_exploration(args.config, args.scenarios, args.policies)
+    specs = expand(exp)
+    out = Path(args.out) if args.out else None
+    _check_writable(out or Path(exp.base.experiment.output) / exp.name,
+                    "--out" if args.out else f"experiment.output/name in {args.config}")
+
+    def note(message: str) -> None:
+        print(f"note: {message}", file=sys.stderr)
+
+    for message in design.notes:
+        note(f"not applied from the posterior: {message}")
+    late = late_events(specs[:1])  # the levers' days are checked to fall within the run
+    for late_here in late.values():
+        note(f"the config ends on day {late_here['last_day']}, so {', '.join(late_here['events'])} never happen")
+    as_given = {"file": str(args.config), "text": Path(args.config).read_text(encoding="utf-8"), "overrides": {},
+                "notices": list(exp.notices), "late_events": late, "inputs": exp.inputs,
+                "explore": {"scenarios": design.spec.scenarios, "policies": design.spec.policies}}
+    with executed(exp, specs, out, args.new, as_given, args.workers, args.dask, args.scheduler, args.quiet,
+                  note) as (root, counts):
+        results = load_results(root)
+        exploration = analyse(run_table(results, design, exp.base), design, exp.base.experiment.seed,
+                              counts["failed"])
+        folder = files.save(root, exploration)
+    print(summary(exploration))
+    print(f"\nresults: {root}\nanalysis: {folder}")
+    if args.plot:
+        from sim.plots import plot_results
+
+        for path in plot_results(results, Path(root) / "figures", formats=("png",)):
+            print(f"figure: {path}")
+    if counts["failed"]:
+        print(f"{counts['failed']} run(s) failed; their tracebacks are in {root}/runs/*.json. Run the same command "
+              "again to retry them.", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_viz(args: argparse.Namespace) -> int:
     import socket
 
@@ -387,6 +433,30 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--out", help="folder for the figures (default: FOLDER/figures)")
     plot.add_argument("--format", default="png", help="comma-separated formats: png, svg, pdf (default png)")
     plot.set_defaults(func=cmd_plot)
+
+    explore = sub.add_parser(
+        "explore", help="policy exploration: scenarios x policies, then PRIM, feature scores, robustness (EMA)",
+        description="Run the [explore] table of CONFIG: every sampled scenario of the uncertainties under every "
+                    "policy of the levers, one run each, the policies of a scenario sharing its random numbers. The "
+                    "runs go into a results folder as with 'sim run' (resumable; failed runs recorded); then the EMA "
+                    "Workbench's PRIM (per predicate), feature scoring (per outcome) and the policies' robustness are "
+                    "written into FOLDER/explore/. See docs/POLICY.md.")
+    explore.add_argument("config", help="experiment TOML file with an [explore] table")
+    explore.add_argument("--scenarios", type=_whole(1), default=None,
+                         help="scenarios sampled (default: explore.scenarios of the config)")
+    explore.add_argument("--policies", type=_whole(1), default=None,
+                         help="policies: the reference and samples of the levers (default: explore.policies)")
+    explore.add_argument("--out", help="results folder (default: results/<name>/<UTC time>-<config hash>; an "
+                                       "existing folder of the same exploration is resumed)")
+    explore.add_argument("--new", action="store_true", help="start a new folder even if one of this exploration "
+                                                            "exists")
+    explore.add_argument("--workers", type=_whole(1, default=" (leave it out for all cores)"), default=None,
+                         help="parallel worker processes (default: all cores; 1 = serial in this process)")
+    explore.add_argument("--dask", action="store_true", help="run on a local dask.distributed cluster")
+    explore.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on an existing dask.distributed cluster")
+    explore.add_argument("--plot", action="store_true", help="write the exploration's figures into the folder")
+    explore.add_argument("--quiet", action="store_true", help="no progress bar")
+    explore.set_defaults(func=cmd_explore)
 
     viz = sub.add_parser("viz", help="serve the interactive browser page (SolaraViz)",
                          description="Serve the interactive model page; open the printed address in a browser.")

@@ -11,6 +11,9 @@ requested formats:
 - ``scenario_outcomes``, ``scenario_timeseries``: scenarios compared (more than one scenario, no sweep)
 - ``sweep[_<scenario>]``: outcomes against the swept parameters; ``sweep_timeseries``: one-parameter grids
 - ``network_<scenario>``: the graph by primary platform on the saved days (runs with snapshots, small N)
+
+An exploration's folder (``sim explore``) gets its own figures instead, from its saved analysis
+(:mod:`sim.plots.explore`).
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
+from sim.explore import files as exploration_files
 from sim.plots.data import PlotData, network_data, plot_data
+from sim.plots.explore import exploration_figures
 from sim.plots.network import MAX_NODES, plot_network
 from sim.plots.outcomes import plot_scenario_outcomes, plot_sweep
 from sim.plots.style import style
@@ -42,6 +47,8 @@ FORMATS = ("png", "svg", "pdf")
 
 def make_figures(results: Results) -> dict[str, Figure]:
     """The figures that fit the experiment, by file stem. Raises ResultsError if no run has finished."""
+    if (results.manifest.get("sweep") or {}).get("method") == exploration_files.METHOD:
+        return exploration_figures(exploration_files.load(results.root))
     data = plot_data(results)
     scenarios = list(data.scenarios)
     main = "baseline" if "baseline" in scenarios else scenarios[0]
