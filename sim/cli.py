@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import signal
 import sys
@@ -314,10 +315,15 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                           "another folder (or leave --out out for a new one under results/calibration/)")
     _check_writable(out, "--out")
     quick = QUICK if args.quick else {}
+    if args.max_minutes is not None and not (math.isfinite(args.max_minutes) and args.max_minutes > 0):
+        raise ConfigError(f"--max-minutes: expected a number of minutes above 0, got {args.max_minutes}")
     given = {k: getattr(args, k) for k in ("n", "seeds", "population", "generations") if getattr(args, k) is not None}
-    settings = FitSettings(**{**quick, **given, "models": tuple(args.models.split(",")), "workers": args.workers or 1,
-                              "dask": args.dask, "scheduler": args.scheduler, "rng_seed": args.rng_seed,
-                              "walltime_minutes": args.max_minutes})
+    if args.models is not None:
+        given["models"] = tuple(args.models.split(","))
+    if args.max_minutes is not None:
+        given["walltime_minutes"] = args.max_minutes
+    settings = FitSettings(**{**quick, **given, "workers": args.workers or 1, "dask": args.dask,
+                              "scheduler": args.scheduler, "rng_seed": args.rng_seed})
     for name in ("ABC", "ABC.History", "ABC.Sampler", "ABC.Distance", "ABC.Epsilon", "ABC.Population"):
         logging.getLogger(name).setLevel(logging.WARNING if args.quiet else logging.INFO)
     posterior = fit(args.configs, out, settings, leave_out=args.leave_out,
@@ -497,14 +503,15 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--quick", action="store_true",
                      help="small fit: 1,500 users, 1 seed, 30 particles, 3 populations (options below win)")
     cal.add_argument("--leave-out", metavar="EPISODE", help="fit all but this episode (by its experiment.name)")
-    cal.add_argument("--models", default="contacts",
+    cal.add_argument("--models", default=None,
                      help="model variants compared, comma-separated: contacts (the model as configured), "
-                          "media_only, population, salience (default contacts)")
-    cal.add_argument("--n", type=_whole(2), default=None, help="users per run (5,000)")
-    cal.add_argument("--seeds", type=_whole(1), default=None, help="runs per parameter set, fresh seeds each (2)")
-    cal.add_argument("--population", type=_whole(2), default=None, help="particles per population (200)")
-    cal.add_argument("--generations", type=_whole(1), default=None, help="populations at most (10)")
-    cal.add_argument("--max-minutes", type=float, default=None, help="stop after this many minutes of sampling")
+                          "media_only, population, salience (default: all four)")
+    cal.add_argument("--n", type=_whole(2), default=None, help="users per run (2,000)")
+    cal.add_argument("--seeds", type=_whole(1), default=None, help="runs per parameter set, fresh seeds each (1)")
+    cal.add_argument("--population", type=_whole(2), default=None, help="particles per population (400)")
+    cal.add_argument("--generations", type=_whole(1), default=None, help="populations at most (8)")
+    cal.add_argument("--max-minutes", type=float, default=None,
+                     help="no new population after this many minutes of sampling (50)")
     cal.add_argument("--draws", type=_whole(1), default=40, help="posterior draws per predictive figure (40)")
     cal.add_argument("--workers", type=_whole(1), default=None, help="worker processes (default 1: reproducible)")
     cal.add_argument("--dask", action="store_true", help="sample on a local dask.distributed cluster")

@@ -66,7 +66,7 @@ def small_posterior(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("calibration")
     fit([ROOT / "experiments" / "korea_2014.toml"], folder,
-        FitSettings(n=1500, seeds=1, population=20, generations=2, rng_seed=3))
+        FitSettings(n=1500, seeds=1, population=20, generations=2, models=("contacts",), rng_seed=3))
     return folder
 
 

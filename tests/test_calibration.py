@@ -248,7 +248,8 @@ def test_a_serial_fit_is_a_function_of_its_seed(small_fit, tmp_path):
 
 def test_leaving_an_episode_out_fits_the_others_and_names_the_left_out_config(small_fit, tmp_path):
     _tmp, configs, _ = small_fit
-    p = fit(configs, tmp_path / "loo", FitSettings(n=300, seeds=1, population=8, generations=1), leave_out="ep_b")
+    p = fit(configs, tmp_path / "loo", FitSettings(n=300, seeds=1, population=8, generations=1, models=("contacts",)),
+            leave_out="ep_b")
     assert list(p.particles.columns) == ["behaviour.mu", "ep_a:news_scale", "model", "weight"]
     assert p.manifest["left_out"] == "ep_b" and p.manifest["left_out_config"] == str(configs[1])
     with pytest.raises(ConfigError, match="--leave-out ep_c: not one of the episodes given"):
@@ -270,6 +271,9 @@ def test_cli_calibrate_refuses_to_replace_a_posterior_and_bad_options(small_fit,
     assert "holds a posterior already" in capsys.readouterr().err
     assert main(["calibrate", *map(str, configs), "--out", str(tmp / "new"), "--models", "magic"]) == 2
     assert "--models magic: no such model variant" in capsys.readouterr().err
+    for bad in ("-1", "0", "nan", "inf"):
+        assert main(["calibrate", *map(str, configs), "--out", str(tmp / "new"), "--max-minutes", bad]) == 2
+        assert f"--max-minutes: expected a number of minutes above 0, got {float(bad)}" in capsys.readouterr().err
     assert not (tmp / "new" / "posterior.parquet").exists()
 
 

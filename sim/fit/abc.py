@@ -41,17 +41,18 @@ class FitSettings:
     """How a fit runs: users per run, seeds per parameter set, particles per population, populations at
     most, the acceptance rate below which it stops, the model variants compared, workers, the root seed."""
 
-    n: int = 5000
-    seeds: int = 2
-    population: int = 200
-    generations: int = 10
+    n: int = 2000
+    seeds: int = 1
+    population: int = 400
+    generations: int = 8
     min_acceptance: float = 0.02
-    models: tuple[str, ...] = ("contacts",)
+    models: tuple[str, ...] = ("contacts", "media_only", "population", "salience")
     workers: int = 1
     dask: bool = False
     scheduler: str | None = None
     rng_seed: int = 2014
-    walltime_minutes: float | None = None
+    #: Sampling stops at the first population that ends after this many minutes (the shipped fit's budget).
+    walltime_minutes: float | None = 50.0
     #: Width of pyabc's multivariate normal perturbation kernels relative to Silverman's rule. With 14-16
     #: parameters the default (1) collapses the importance weights (measured: an effective sample size of 1-6
     #: of 100 particles by the third population), x 2.5 kept it at 20-60.

@@ -180,7 +180,8 @@ def synthetic_fit(index: int, folder: Path, n: int, population: int, generations
     days = [14, 21, 28, 35, 42]
     pd.DataFrame({"day": days, "value": weekly.loc[days].to_numpy()}).to_csv(here / "data" / "weekly.csv",
                                                                              index=False)
-    settings = FitSettings(n=n, seeds=1, population=population, generations=generations, rng_seed=index)
+    settings = FitSettings(n=n, seeds=1, population=population, generations=generations, models=("contacts",),
+                           rng_seed=index)
     posterior = fit([config], here / "fit", settings)
     out = {}
     for key, column, _, _ in TRUTH:
