@@ -29,3 +29,28 @@ def test_rule_matches_theory(check, tmp_path):
     section = check(True, tmp_path)
     assert section.passed, section.markdown
     assert all(p.is_file() for p in section.figures)
+
+
+def test_an_update_of_some_sections_keeps_the_others_even_those_written_while_it_ran(tmp_path, monkeypatch):
+    """`sim validate --only X` replaces X's section and keeps every other, including one that a second update
+    wrote into the report while the first was still running (the report is read when the checks are done)."""
+    from sim.validation import Section, report
+
+    out = tmp_path / "VALIDATION.md"
+    old = Section("Bass (1969) diffusion", "old text", "sim validate --only bass", False, {})
+    other = Section("Something else", "kept", "sim validate --only other", True, {})
+
+    def bass(quick, figures):
+        lines = [report.INTRO, "| check | result | seconds |", "|---|---|---|",
+                 f"| {old.title} | MISSES (see below) | 1 |", f"| {other.title} | matches | 2 |", "",
+                 f"## {old.title}", "", f"Command: `{old.command}`\n\n{old.markdown}", "",
+                 f"## {other.title}", "", f"Command: `{other.command}`\n\n{other.markdown}", ""]
+        out.write_text("\n".join(lines))  # what a second `sim validate --only other` wrote meanwhile
+        return Section(old.title, "new text", old.command, True, {})
+
+    monkeypatch.setattr(report, "THEORY", [("bass", bass)])
+    sections = report.write_report(out, quick=True, only=["bass"], configs=[])
+    text = out.read_text()
+    assert [s.title for s in sections] == ["Bass (1969) diffusion"]
+    assert "new text" in text and "old text" not in text and "kept" in text
+    assert "| Bass (1969) diffusion | matches |" in text and "| Something else | matches | 2 |" in text

@@ -118,8 +118,9 @@ def write_report(out: Path, quick: bool = False, only: list[str] | None = None,
     before any check runs.
 
     With ``only``, an existing report at ``out`` is updated: the sections run replace those of the same
-    title, the others are kept as they were. A name in ``only`` that is no check is an error (ConfigError),
-    before anything runs."""
+    title, the others are kept as they were (read when the checks are done, so that two updates of different
+    sections can run side by side). A name in ``only`` that is no check is an error (ConfigError), before
+    anything runs."""
     runs = checks(episodes.episode_configs() if configs is None else configs)
     known = [name for name, _ in runs] + [name for name, _ in SAVED]
     unknown = [name for name in only or () if name not in known]
@@ -127,14 +128,10 @@ def write_report(out: Path, quick: bool = False, only: list[str] | None = None,
         raise ConfigError(f"--only {unknown[0]}: no such check; expected one of {', '.join(known)}")
     figures = out.parent / "figures"
     figures.mkdir(parents=True, exist_ok=True)
-    rows, blocks = _blocks(out.read_text(encoding="utf-8")) if only and out.exists() else ({}, {})
-    sections = []
+    fresh: list[tuple[Section, str]] = []
 
     def add(section: Section, seconds: str) -> None:
-        sections.append(section)
-        verdict = "matches" if section.passed else "MISSES (see below)"
-        rows[section.title] = f"| {section.title} | {verdict} | {seconds} |"
-        blocks[section.title] = f"Command: `{section.command}`\n\n{section.markdown}"
+        fresh.append((section, seconds))
 
     done = []
     for name, check in runs:
@@ -151,11 +148,16 @@ def write_report(out: Path, quick: bool = False, only: list[str] | None = None,
             start = time.perf_counter()
             if (saved := read(quick, figures)) is not None:
                 add(saved, f"{time.perf_counter() - start:.0f}")
+    rows, blocks = _blocks(out.read_text(encoding="utf-8")) if only and out.exists() else ({}, {})
+    for section, seconds in fresh:
+        verdict = "matches" if section.passed else "MISSES (see below)"
+        rows[section.title] = f"| {section.title} | {verdict} | {seconds} |"
+        blocks[section.title] = f"Command: `{section.command}`\n\n{section.markdown}"
     stamp = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
-    scope = f"; sections {', '.join(s.title for s in sections)} updated" if only else ""
+    scope = f"; sections {', '.join(s.title for s, _ in fresh)} updated" if only else ""
     lines = [INTRO, "| check | result | seconds |", "|---|---|---|", *rows.values(), "",
              f"Generated {stamp}{' (quick mode)' if quick else ''}{scope}.", ""]
     for title, block in blocks.items():
         lines += [f"## {title}", "", block, ""]
     write_text_atomic(out, "\n".join(lines))
-    return sections
+    return [section for section, _ in fresh]
