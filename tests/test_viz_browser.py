@@ -35,6 +35,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 START_TIMEOUT_S = 90
 UI_TIMEOUT_MS = 60_000  # the first load on a cold server or a slow CI machine
+#: How long an expectation waits by default (playwright's 5 s is short for a Reset on a busy 2-core machine).
+EXPECT_TIMEOUT_MS = 30_000
 IN_CI = os.environ.get("CI", "").lower() not in ("", "0", "false", "no")
 #: The chart's and the network's drawing elements (the widgets keep their helpers on them, see sim/viz/chart_vue.py).
 CHART = ".viz-charts .viz-chart-area > div"
@@ -55,9 +57,10 @@ def playwright() -> Iterator[Any]:
     if not CHROMIUM.exists():
         unavailable(f"{CHROMIUM} is not installed (Debian: apt-get install chromium)")
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError:
         unavailable("the playwright python client is not installed (pip install -e '.[dev]')")
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as p:
         yield p
 
@@ -455,6 +458,8 @@ def test_scenario_list_says_what_the_page_runs(tab: Tab) -> None:
     tab.page.locator(".v-select", has_text="Scenario").click()
     items = tab.page.locator(".v-menu__content .v-list-item").all_inner_texts()
     assert len(items) == len(infos)
+    episodes = sum(i.episode for i in infos)
+    assert episodes and all(" · episode · " in item for item in items[:episodes])  # the episodes first
     assert all(re.search(r"\d{4} – \d", item) for item in items), items
     big = [i for i in infos if i.config_n > 1_000_000]
     sweeps = [i for i in infos if i.sweep_points]

@@ -211,7 +211,16 @@ def test_scenario_list_says_what_the_page_runs(tmp_path: Path) -> None:
     assert "2,000,000 users → page runs 1,000" in info.label
     assert info.page_runs.startswith("The page runs 1,000 of the config's 2,000,000 users")
     own = describe(parse_choice(f"{KOREA}"))
-    assert own.description and own.label.startswith("korea_2014 · 1 Sep 2014")
+    assert own.episode and own.description and own.label.startswith("korea_2014 · episode · 1 Sep 2014")
+    assert not info.episode  # it extends an episode: a variant, not an episode
+
+
+def test_scenario_list_puts_the_episodes_first_by_start_date() -> None:
+    infos = [describe(c) for c in list_choices(ROOT / "experiments")]
+    episodes = [i for i in infos if i.episode]
+    assert len(episodes) >= 2 and infos[:len(episodes)] == episodes
+    starts = [i.start for i in episodes]
+    assert starts == sorted(starts)
 
 
 def test_default_choice_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -71,8 +71,9 @@ from sim.viz.session import (
 )
 from sim.viz.widgets import NetworkCanvas, TimeChart
 
-__all__ = ["EventButtons", "Inspector", "Layout", "NetworkView", "ObservedView", "Page", "ParameterInputs",
-           "RunControls", "ScenarioPicker", "SeriesView", "StatusBar", "TimelineView", "page"]
+__all__ = ["EndNotice", "EventButtons", "ExportPanel", "Heading", "Inspector", "Layout", "NetworkView", "ObservedView",
+           "Page", "ParameterInputs", "QueuedNote", "RunControls", "ScenarioPicker", "SeriesView", "StatusBar",
+           "TimelineView", "page"]
 
 TITLE = "Cyber exile: messenger choice under surveillance"
 #: The network shows a sample of this many users by default above twice as many.

@@ -123,13 +123,15 @@ def parse_choice(value: str | Path) -> ScenarioChoice:
 def list_choices(folder: str | Path | None = None) -> list[ScenarioChoice]:
     """Every loadable config in ``folder`` (default: the working directory's experiments/, or where there is
     none, the folder of the config the page opens, :func:`default_choice`), each followed by its named
-    scenarios. Read at call time, so configs added later appear after a page reload. Files that do not load
-    as a scenario are left out."""
+    scenarios: the episodes first, by start date (:func:`sim.episode.episode_configs`), then the other configs
+    by name. Read at call time, so configs added later appear after a page reload. Files that do not load as a
+    scenario are left out."""
     if folder is None:
         folder = EXPERIMENTS if EXPERIMENTS.is_dir() else default_choice().path.parent
     folder = Path(folder)
+    episodes = _episodes(folder)
     out: list[ScenarioChoice] = []
-    for path in sorted(folder.glob("*.toml")):
+    for path in [*episodes, *sorted(set(folder.glob("*.toml")) - set(episodes))]:
         try:
             names = read_toml(path).get("scenarios", {})
             load_config(path)
@@ -138,6 +140,15 @@ def list_choices(folder: str | Path | None = None) -> list[ScenarioChoice]:
         out.append(ScenarioChoice(path))
         out += [ScenarioChoice(path, name) for name in names if isinstance(names.get(name), dict)]
     return out
+
+
+def _episodes(folder: Path) -> list[Path]:
+    """The episodes in ``folder`` by start date; none if a config there does not parse (the list then holds
+    the configs that load, by name)."""
+    try:
+        return episode_configs(folder)
+    except (ConfigError, ValueError, OSError):
+        return []
 
 
 def default_config() -> Path:
@@ -159,9 +170,11 @@ def default_choice() -> ScenarioChoice:
 
 @dataclass(frozen=True)
 class ScenarioInfo:
-    """A config as the scenario list shows it: its description, its dates and what the page runs of it."""
+    """A config as the scenario list shows it: whether it is an episode (a config of ./experiments with its own
+    observed data and targets), its description, its dates and what the page runs of it."""
 
     choice: ScenarioChoice
+    episode: bool
     description: str
     start: datetime.date | None
     steps: int
@@ -184,7 +197,7 @@ class ScenarioInfo:
         runs = f"{self.config_n:,} users → page runs {self.page_n:,}" if self.page_n != self.config_n else ""
         if self.sweep_points:
             runs = f"sweep of {self.sweep_points} points → page runs its base scenario at {self.page_n:,} users"
-        return " · ".join(filter(None, [self.choice.label, self.dates, runs]))
+        return " · ".join(filter(None, [self.choice.label, "episode" if self.episode else "", self.dates, runs]))
 
     @property
     def page_runs(self) -> str:
@@ -218,7 +231,8 @@ def _describe(choice: ScenarioChoice, mtime: int, size: int) -> ScenarioInfo:
     sweep = load_experiment(choice.path).sweep if "sweep" in read_toml(choice.path) else None
     points = len(sweep.points(exp.seed)) if sweep else 0
     start = date_of(exp.start_date, 0)
-    return ScenarioInfo(choice=choice, description=exp.description, start=start, steps=exp.steps,
+    episode = not choice.scenario and choice.path.resolve() in {p.resolve() for p in _episodes(choice.path.parent)}
+    return ScenarioInfo(choice=choice, episode=episode, description=exp.description, start=start, steps=exp.steps,
                         config_n=scenario.population.n, page_n=_page_n(scenario), sweep_points=points,
                         replications=exp.replications)
 
