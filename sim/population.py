@@ -9,7 +9,8 @@ import numpy as np
 
 from sim.config import Distribution, Scenario
 
-__all__ = ["NEVER", "InitialState", "Traits", "UserState", "bits_dtype", "draw_traits", "initial_state", "pack",
+__all__ = ["NEVER", "InitialState", "Traits", "UserState", "bits_dtype", "check_finite", "draw_traits", "initial_state",
+           "pack",
            "sample", "unpack"]
 
 #: ``heard`` of a user who never heard news directly (far enough back never to count as fresh).
@@ -123,6 +124,33 @@ def draw_traits(scenario: Scenario, engaged: np.ndarray | None, rng: np.random.G
     taste = rng.normal(0.0, pop.taste_sd, (n, len(scenario.platforms)))
     return Traits(engaged=engaged, concern=concern, attention=attention, inertia=inertia,
                   threshold=threshold, taste=taste)
+
+
+def check_finite(scenario: Scenario, traits: Traits) -> None:
+    """Refuse (FloatingPointError) a run whose traits, or the utilities they enter, are not finite numbers,
+    before the initial state is computed: such a run's numbers would mean nothing. The configuration's ranges
+    (docs/CONFIG.md) keep a validated scenario finite; this also covers scenarios built in code. Checked once at
+    set-up: a bound of every utility (each term at its largest, the appeals after every event) must be finite,
+    and the day loop then needs no check of its own."""
+    bad = [name for name in ("concern", "attention", "inertia", "threshold", "taste")
+           if not np.isfinite(getattr(traits, name)).all()]
+    if bad:
+        sd = f" (population.taste_sd = {scenario.population.taste_sd:g})" if "taste" in bad else ""
+        raise FloatingPointError(f"set-up: the users' {', '.join(bad)} are not all finite numbers{sd}; the "
+                                 "scenario's parameters leave the ranges of docs/CONFIG.md")
+    b = scenario.behaviour
+    appeal = max(abs(p.appeal) for p in scenario.platforms) + sum(abs(e.appeal_gain) for e in scenario.events)
+    terms = {"b_net": b.b_net, "b_pull": b.b_pull, "b_priv": b.b_priv, "b_push": b.b_push,
+             "b_appeal * appeal": b.b_appeal * appeal, "taste": float(np.abs(traits.taste).max(initial=0.0)),
+             "inertia": float(np.abs(traits.inertia).max(initial=0.0)), "habit": b.habit, "band": b.band,
+             "exit_level": abs(b.exit_level),
+             "severity": max((e.severity for e in scenario.events if e.kind == "outage"), default=0.0)}
+    with np.errstate(over="ignore", invalid="ignore"):
+        bound = float(np.sum(np.fromiter(terms.values(), dtype=np.float64)))
+    if not np.isfinite(bound):
+        big = max(terms, key=lambda k: abs(terms[k]) if np.isfinite(terms[k]) else np.inf)
+        raise FloatingPointError(f"set-up: the users' utilities are not finite numbers ({big} reaches "
+                                 f"{terms[big]:g}); the scenario's parameters leave the ranges of docs/CONFIG.md")
 
 
 def _largest(values: np.ndarray, count: int) -> np.ndarray:

@@ -13,7 +13,7 @@ import numpy as np
 
 from sim.config import Scenario
 from sim.network import SocialGraph, build_graph
-from sim.population import InitialState, Traits, draw_traits, initial_state
+from sim.population import InitialState, Traits, check_finite, draw_traits, initial_state
 
 __all__ = ["Seed", "Streams", "World", "build_world", "streams"]
 
@@ -55,5 +55,6 @@ def build_world(scenario: Scenario, seed: Seed, graph: SocialGraph | None = None
     if graph is None:
         graph = build_graph(scenario, np.random.default_rng(s.graph))
     traits = draw_traits(scenario, graph.engaged, np.random.default_rng(s.traits))
+    check_finite(scenario, traits)
     init = initial_state(scenario, traits, np.random.default_rng(s.initial))
     return World(graph=graph, traits=traits, initial=init, streams=s)

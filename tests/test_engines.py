@@ -291,3 +291,26 @@ def test_primary_flips_count_every_change_of_primary_over_the_run():
     ts = model.timeseries()
     assert flips > 0 and ts["primary_flips"].iloc[-1] == flips / s.population.n
     assert {"engaged_active_rival", "general_active_rival"} <= set(ts.columns)   # SMALL has an engaged segment
+
+
+@pytest.mark.parametrize("engine", ["mesa", "array"])
+@pytest.mark.parametrize("change", [
+    {"population": {"taste_sd": 1e308}},
+    {"behaviour": {"b_appeal": 10.0}, "appeal": -1e308},
+    {"behaviour": {"b_net": float("inf")}},
+])
+def test_a_scenario_built_in_code_whose_initial_state_is_not_finite_fails_at_set_up(engine, change):
+    """The config's ranges keep a validated scenario finite; one built around them (in code) is refused once, at
+    set-up, by both engines (they share it), before a day is run."""
+    import dataclasses
+
+    s = scenario({"population.n": 100})
+    if "population" in change:
+        s = dataclasses.replace(s, population=dataclasses.replace(s.population, **change["population"]))
+    if "behaviour" in change:
+        s = dataclasses.replace(s, behaviour=dataclasses.replace(s.behaviour, **change["behaviour"]))
+    if "appeal" in change:
+        rival = dataclasses.replace(s.platforms[1], appeal=change["appeal"])
+        s = dataclasses.replace(s, platforms=(s.platforms[0], rival, *s.platforms[2:]))
+    with pytest.raises(FloatingPointError, match=r"set-up: the users' .* not (all )?finite numbers"):
+        sim.make_model(s, 1, engine)
