@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from sim.config import ConfigError
-from sim.config.schema import MAX_STEPS
+from sim.config.schema import MAX_RUNS, MAX_STEPS
 
 __all__ = ["main"]
 
@@ -80,18 +80,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.summary import summary_table
 
     overrides = _parse_set(args.set)
+    flags = {}
     for flag, key in (("replications", "experiment.replications"), ("seed", "experiment.seed"),
                       ("engine", "experiment.engine"), ("steps", "experiment.steps")):
         if getattr(args, flag, None) is not None:
             overrides[key] = getattr(args, flag)
+            flags[key] = f"--{flag}"
     if getattr(args, "posterior_draws", None) is not None:
         from sim.predict import prediction
 
-        exp, skipped = prediction(args.config, args.posterior, args.posterior_draws, overrides)
+        exp, skipped = prediction(args.config, args.posterior, args.posterior_draws, overrides, flags)
         for message in skipped:
             print(f"note: not applied from the posterior: {message}", file=sys.stderr)
     else:
-        exp = load_experiment(args.config, overrides)
+        exp = load_experiment(args.config, overrides, flags)
     specs = expand(exp)
     late = late_events(specs)
     out = Path(args.out) if args.out else Path(exp.base.experiment.output) / exp.name
@@ -372,6 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
         return add_parser(*args, parents=[common], **kwargs)
 
     sub.add_parser = add  # type: ignore[method-assign]  # every command takes --debug
+    parser.commands = sub.choices  # type: ignore[attr-defined]  # for main's errors
 
     run = sub.add_parser("run", help="run an experiment config and write a results folder",
                          description="Run every scenario x sweep point x replication of CONFIG and write a "
@@ -381,7 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="results folder (default: results/<name>/<UTC time>-<config hash>; an "
                                    "existing folder of the same config is resumed)")
     run.add_argument("--new", action="store_true", help="start a new folder even if one of this config exists")
-    run.add_argument("--replications", type=_whole(1), help="override experiment.replications")
+    run.add_argument("--replications", type=_whole(1, MAX_RUNS), help="override experiment.replications")
     run.add_argument("--seed", type=_whole(0), help="override the root seed experiment.seed")
     run.add_argument("--engine", choices=("mesa", "array"), help="override experiment.engine")
     run.add_argument("--steps", type=_whole(1, MAX_STEPS), help="override experiment.steps (days)")
@@ -403,13 +406,13 @@ def build_parser() -> argparse.ArgumentParser:
                           description="Run CONFIG once per draw from a posterior (a seeded weighted resampling; "
                                       "each run its own seed) and write a results folder as 'sim run' does, with "
                                       "the drawn values as param:<key> columns of runs.parquet. 'sim results' "
-                                      "prints medians and 50%%/90%% predictive intervals, 'sim plot' draws the "
+                                      "prints medians and 50%/90% predictive intervals, 'sim plot' draws the "
                                       "bands with the observed data. Posterior keys apply by dotted key; a key the "
                                       "config lacks, or another episode's own, is skipped and listed.")
     pred.add_argument("config", help="experiment TOML file (its scenarios are predicted too)")
     pred.add_argument("--posterior", default=None,
                       help="posterior.parquet of a 'sim calibrate' (default experiments/calibration/posterior.parquet)")
-    pred.add_argument("--draws", type=_whole(1), default=100, help="posterior draws (100)")
+    pred.add_argument("--draws", type=_whole(1, MAX_RUNS), default=100, help="posterior draws (100)")
     pred.add_argument("--out", help="results folder (default: results/<name>/<UTC time>-<config hash>)")
     pred.add_argument("--new", action="store_true", help="start a new folder even if one of this prediction exists")
     pred.add_argument("--seed", type=_whole(0), help="override the root seed experiment.seed (draws and runs)")
@@ -426,7 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
     pred.set_defaults(func=cmd_predict)
 
     res = sub.add_parser("results", help="summary table of a results folder",
-                         description="Mean and 95%% CI of each outcome per scenario and sweep point, read from "
+                         description="Mean and 95% CI of each outcome per scenario and sweep point, read from "
                                      "the saved files (a partial folder works).")
     res.add_argument("folder", help="a results folder written by 'sim run'")
     res.add_argument("--csv", action="store_true", help="print every outcome's mean and CI as CSV")
@@ -557,7 +560,11 @@ def main(argv: list[str] | None = None) -> int:
     ``--debug`` its traceback too. SIGTERM stops like Ctrl-C (exit status 143)."""
     from sim.errors import ResultsError
 
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # named by the subcommand that was given them, with its own help
+        command = parser.commands.get(getattr(args, "command", None), parser)
+        command.error(f"unrecognized arguments: {' '.join(unknown)}")
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.func(args)

@@ -35,7 +35,9 @@ import pandas as pd
 
 from sim import make_model, metrics
 from sim.config import ConfigError, Scenario, apply_overrides, build_scenario, flatten, read_toml
-from sim.config.schema import IDENTIFIER
+from sim.config.loading import not_applying
+from sim.config.schema import IDENTIFIER, MAX_RUNS, TOP_KEYS
+from sim.config.validation import did_you_mean
 from sim.episode import target_values
 from sim.events import schedule
 from sim.progress import QueueReport, Report, RunProgress
@@ -125,7 +127,8 @@ class Experiment:
     ``raw`` is the file's data (``extends`` merged); ``cli`` the command line's overrides, which win over the
     file, its scenarios and its sweep points; ``scenarios`` each scenario's own overrides (less those the
     command line overrides); ``inputs`` the SHA-256 of every file the config reads besides itself (graph
-    files); ``notices`` what the command line overrode, for the user.
+    files, observed data files); ``notices`` what the command line overrode, for the user; ``flags`` the
+    command-line flag that gave an override, where it was not ``--set`` (``experiment.engine`` -> ``--engine``).
     """
 
     path: str
@@ -136,6 +139,39 @@ class Experiment:
     cli: dict[str, Any] = field(default_factory=dict)
     inputs: dict[str, str] = field(default_factory=dict)
     notices: tuple[str, ...] = ()
+    flags: dict[str, str] = field(default_factory=dict)
+
+    def given_as(self, key: str) -> str:
+        """How the experiment's ``key`` was given, for messages: its flag, ``--set key``, or the key itself."""
+        if key in self.cli:
+            return self.flags.get(key, f"--set {key}")
+        return key
+
+    @property
+    def points(self) -> int:
+        """How many sweep points (1 without a sweep), computed without listing them."""
+        if self.sweep is None:
+            return 1
+        if self.sweep.given:
+            return len(self.sweep.draws)
+        if self.sweep.method == "lhs":
+            return self.sweep.samples
+        return math.prod(len(v) for v in self.sweep.params.values())
+
+    def check_size(self) -> None:
+        """Refuse (ConfigError) an experiment of more than :data:`MAX_RUNS` runs, before anything is allocated."""
+        reps = 1 if self.sweep is not None and self.sweep.given else self.base.experiment.replications
+        total = len(self.scenarios) * self.points * reps
+        if total > MAX_RUNS:
+            fix = [self.given_as("experiment.replications")] if reps > 1 else []
+            if self.sweep is not None:
+                fix.append("sweep.samples" if self.sweep.method == "lhs" else
+                           "the sweep's points" if self.sweep.given else "the sweep's lists of values")
+            if len(self.scenarios) > 1:
+                fix.append("the scenarios")
+            raise ConfigError(f"{self.path}: {len(self.scenarios)} scenario(s) x {self.points:,} sweep point(s) x "
+                              f"{reps:,} replication(s) = {total:,} runs, more than the {MAX_RUNS:,} an experiment "
+                              f"may have; lower {' or '.join(fix)}")
 
     @property
     def name(self) -> str:
@@ -168,11 +204,17 @@ def _parse_sweep(raw: Any, where: str, base_data: dict[str, Any], cli: Mapping[s
     samples = table.pop("samples", 0)
     if method not in ("grid", "lhs"):
         raise ConfigError(f"key 'sweep.method' in {where}: expected 'grid' or 'lhs', got {method!r}")
-    if method == "lhs" and (not isinstance(samples, int) or isinstance(samples, bool) or samples < 1):
-        raise ConfigError(f"key 'sweep.samples' in {where}: expected a positive integer for method 'lhs', "
-                          f"got {samples!r}")
+    if method == "lhs" and (not isinstance(samples, int) or isinstance(samples, bool) or not 1 <= samples <= MAX_RUNS):
+        raise ConfigError(f"key 'sweep.samples' in {where}: expected a positive integer for method 'lhs', at most "
+                          f"{MAX_RUNS:,} (the runs an experiment may have), got {samples!r}")
     if not table:
         raise ConfigError(f"key 'sweep' in {where}: no parameters to sweep")
+    if method == "grid" and all(isinstance(v, list) for v in table.values()):
+        points = math.prod(len(v) for v in table.values())
+        if points > MAX_RUNS:
+            raise ConfigError(f"key 'sweep' in {where}: a grid of {points:,} points ("
+                              f"{' x '.join(str(len(v)) for v in table.values())}), more than the {MAX_RUNS:,} runs "
+                              "an experiment may have; use fewer values, or method = 'lhs' with samples")
     for key, spec in table.items():
         full = f"sweep.\"{key}\""
         if key in EXPERIMENT_KEYS:
@@ -205,7 +247,15 @@ def _parse_sweep(raw: Any, where: str, base_data: dict[str, Any], cli: Mapping[s
 def _check_cli_keys(cli: Mapping[str, Any], data: dict[str, Any]) -> None:
     """A command-line key that names no config key is the command line's error, reported as such (other
     errors of its values are reported with the config they were applied to)."""
+    sections = [k for k in TOP_KEYS if k != "extends"]
     for key, value in cli.items():
+        head = key.split(".")[0]
+        if head in ("scenarios", "sweep", "explore", "extends"):
+            raise ConfigError(f"--set {key}: --set changes a scenario's keys, not the file's [{head}]; edit the "
+                              "config file")
+        if head not in sections:
+            raise ConfigError(f"unknown key '{key}' in --set: no section '{head}'{did_you_mean(head, sections)} "
+                              f"(sections: {', '.join(sections)})")
         try:
             build_scenario(apply_overrides(data, {key: value}, "--set"), "--set")
         except ConfigError as exc:
@@ -216,33 +266,47 @@ def _check_cli_keys(cli: Mapping[str, Any], data: dict[str, Any]) -> None:
 
 
 def _input_files(scenarios: list[Scenario]) -> dict[str, str]:
-    """SHA-256 of each file the scenarios read (graph files), by path."""
+    """SHA-256 of each file the scenarios read (graph files, an episode's observed data files), by path."""
     out: dict[str, str] = {}
     for s in scenarios:
-        if s.network.kind == "file":
-            path = Path(s.base_dir) / s.network.file
+        paths = [Path(s.base_dir) / s.network.file] if s.network.kind == "file" else []
+        paths += [Path(s.base_dir) / s.observed.folder / series.file for series in s.observed.series]
+        for path in paths:
             out[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
     return out
 
 
-def load_experiment(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Experiment:
+def load_experiment(path: str | Path, overrides: Mapping[str, Any] | None = None,
+                    flags: Mapping[str, str] | None = None) -> Experiment:
     """Load and validate an experiment file: the base scenario, every scenario, the sweep. ``overrides`` (the
-    command line's) win over everything in the file."""
+    command line's) win over everything in the file; the file is validated with them applied (an override may
+    repair it). ``flags`` names the flag that gave an override, where it was not ``--set``."""
     path = Path(path)
     data = read_toml(path)
     where = str(path)
     scen_raw = data.pop("scenarios", {})
     sweep_raw = data.pop("sweep", None)
-    build_scenario(data, where, base_dir=path.parent)  # the file alone: its own errors are the file's
     cli = dict(overrides or {})
+    flags = {k: v for k, v in (flags or {}).items() if k in cli}
     _check_cli_keys(cli, data)
-    with_cli = f"{where} with --set {', '.join(cli)}" if cli else where
+    with_cli = f"{where} with {', '.join(flags.get(k, f'--set {k}') for k in cli)}" if cli else where
     base_data = apply_overrides(data, cli, "--set")
-    base = build_scenario(base_data, with_cli, base_dir=path.parent)
+    try:
+        base = build_scenario(base_data, with_cli, base_dir=path.parent)
+    except ConfigError as exc:
+        if cli:  # an error the overrides have no part in is the file's own
+            try:
+                build_scenario(data, where, base_dir=path.parent)
+            except ConfigError as own:
+                if str(own).replace(where, with_cli, 1) == str(exc):
+                    raise own from None
+        raise
     if not isinstance(scen_raw, Mapping):
         raise ConfigError(f"key 'scenarios' in {where}: expected tables [scenarios.<name>]")
     scenarios: dict[str, dict[str, Any]] = {"baseline": {}}
-    notices: list[str] = []
+    kind = flatten(cli).get("network.kind")
+    notices = [f"--set network.kind={kind}: {k} = {v!r} of {where} does not apply to kind {kind!r} and is not used"
+               for k, v in not_applying(data, cli).items()]
     built = [base]
     for name, table in scen_raw.items():
         label = f"{where} [scenarios.{name}]"
@@ -259,16 +323,25 @@ def load_experiment(path: str | Path, overrides: Mapping[str, Any] | None = None
             notices.append(f"the command line's {key} = {cli[key]!r} overrides {key} = {flat[key]!r} of "
                            f"scenario '{name}'")
         flat = {k: v for k, v in flat.items() if k not in cli}
+        notices += [f"scenario '{name}' sets network.kind = {flat.get('network.kind')!r}: {k} = {v!r} does not "
+                    "apply to it and is not used" for k, v in not_applying(base_data, flat).items()]
         built.append(build_scenario(apply_overrides(base_data, flat, label), label + (" with --set" if cli else ""),
                                     base_dir=path.parent))
         scenarios[name] = flat
     sweep = _parse_sweep(sweep_raw, where, base_data, cli) if sweep_raw is not None else None
+    if sweep is not None:
+        for key, spec in sweep.params.items():
+            for value in spec if isinstance(spec, list) else ():
+                notices += [f"sweep points with {key} = {value!r}: {k} = {v!r} does not apply to them and is not "
+                            "used" for k, v in not_applying(base_data, {key: value}).items()]
     files = _input_files(built)
     if sweep and "network.file" in sweep.params and isinstance(sweep.params["network.file"], list):
         files |= {str(path.parent / f): hashlib.sha256((path.parent / f).read_bytes()).hexdigest()
                   for f in sweep.params["network.file"]}
-    return Experiment(path=where, raw=data, base=base, scenarios=scenarios, sweep=sweep, cli=cli, inputs=files,
-                      notices=tuple(notices))
+    exp = Experiment(path=where, raw=data, base=base, scenarios=scenarios, sweep=sweep, cli=cli, inputs=files,
+                     notices=tuple(notices), flags=flags)
+    exp.check_size()
+    return exp
 
 
 def expand(exp: Experiment) -> list[RunSpec]:
@@ -277,6 +350,7 @@ def expand(exp: Experiment) -> list[RunSpec]:
     at every sweep point is built (so validated) here, before any run. A posterior's draws are one run each,
     with a seed of its own (the i-th child of the root seed), common to the scenarios."""
     base = exp.base.experiment
+    exp.check_size()
     points = exp.sweep.points(base.seed) if exp.sweep else [{}]
     if exp.sweep and exp.sweep.given:
         return _expand_given(exp, points)

@@ -19,7 +19,7 @@ import numpy as np
 
 from sim.config import ConfigError
 from sim.experiment import Experiment, Sweep, load_experiment
-from sim.fit.posterior import Posterior
+from sim.fit.posterior import POSTERIOR, Posterior
 from sim.fit.problem import episode_of
 
 __all__ = ["DEFAULT_POSTERIOR", "prediction"]
@@ -28,15 +28,16 @@ __all__ = ["DEFAULT_POSTERIOR", "prediction"]
 DEFAULT_POSTERIOR = Path("experiments") / "calibration" / "posterior.parquet"
 
 
-def prediction(config: str | Path, posterior_path: str | Path, draws: int, overrides: Mapping[str, Any]
-               ) -> tuple[Experiment, list[str]]:
-    """The experiment of ``config`` (with the command line's ``overrides``) over ``draws`` posterior draws, and
-    the notes of what the draws do not apply. ConfigError if the config sweeps, or an override is drawn."""
-    exp = load_experiment(config, overrides)
+def prediction(config: str | Path, posterior_path: str | Path, draws: int, overrides: Mapping[str, Any],
+               flags: Mapping[str, str] | None = None) -> tuple[Experiment, list[str]]:
+    """The experiment of ``config`` (with the command line's ``overrides``, given by ``flags`` where not by
+    ``--set``) over ``draws`` posterior draws, and the notes of what the draws do not apply. ConfigError if the
+    config sweeps, or an override is drawn."""
+    exp = load_experiment(config, overrides, flags)
     if exp.sweep is not None:
         raise ConfigError(f"{config}: it has a [sweep]; a prediction sweeps the posterior's draws instead: remove "
                           "the sweep (or predict its base config)")
-    posterior = Posterior.load(posterior_path)
+    posterior = Posterior.load(_posterior_file(posterior_path))
     episode = episode_of(config)
     seed = np.random.SeedSequence(exp.base.experiment.seed, spawn_key=(0xD4A,))
     rows = posterior.draws(draws, seed)
@@ -56,3 +57,17 @@ def prediction(config: str | Path, posterior_path: str | Path, draws: int, overr
     sweep = Sweep("posterior", {k: [] for k in keys}, draws=tuple(points), source=source)
     inputs = {**exp.inputs, str(posterior.path): posterior.manifest["posterior_sha256"]}
     return dataclasses.replace(exp, sweep=sweep, inputs=inputs), list(notes)
+
+
+def _posterior_file(path: str | Path) -> Path:
+    """The ``--posterior`` given, as an absolute path (so that errors about the files beside it name them in
+    full); ConfigError if it cannot be a posterior."""
+    given = Path(path)
+    path = given.absolute()
+    if not path.exists():
+        raise ConfigError(f"--posterior {given}: not found; expected {POSTERIOR} written by 'sim calibrate' (or "
+                          "its folder)")
+    if path.is_file() and path.suffix != ".parquet":
+        raise ConfigError(f"--posterior {given}: expected {POSTERIOR} written by 'sim calibrate' (or its folder), "
+                          f"got a {path.suffix or 'plain'} file")
+    return path

@@ -358,6 +358,10 @@ class ResultsStore:
         store = cls(root)
         with suppress(_DamageError):  # another config's folder is refused at once, not after waiting for its lock
             store._refuse_other(store._manifest(), exp)
+        for folder in (root, store.runs_dir):  # before any run: a run's files go into runs/, the aggregates beside
+            if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+                raise ResultsError(f"{folder}: cannot write into it (permission denied or a read-only file system), "
+                                   "so no run could be saved; make it writable, or choose another --out")
         store._hold(_flock(root, tell, f"{root} is being written by another 'sim run'; waiting for it to finish, "
                                        "then resuming"))
         try:

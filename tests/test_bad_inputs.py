@@ -126,7 +126,7 @@ CASES: list[Case] = [
     case("section not a table", r"key 'behaviour' in .*: expected a table, got 3",
          config(("[behaviour]\nmu = 0.4", ""), top="behaviour = 3\n")),
     # --- values ------------------------------------------------------------------------------------------
-    case("replications 0", r"key 'experiment.replications' in .*: expected a value >= 1, got 0",
+    case("replications 0", r"key 'experiment.replications' in .*: expected a value in \[1, 1000000\], got 0",
          config(("replications = 2", "replications = 0"))),
     case("replications text", r"key 'experiment.replications' .*: expected an integer, got '2'",
          config(("replications = 2", 'replications = "2"'))),
@@ -160,7 +160,7 @@ CASES: list[Case] = [
          config(add='\n[population.attention]\ndist = "fixed"\nvalue = 1.5\nhigh = 2.0\n')),
     case("fixed value outside low/high", r"key 'population.attention.value' .*expected a value in \[low, high\]",
          config(add='\n[population.attention]\ndist = "fixed"\nvalue = 0.9\nhigh = 0.5\n')),
-    case("negative inertia", r"key 'population.inertia' .*leaves the trait's range \(>= 0.0\)",
+    case("negative inertia", r"key 'population.inertia' .*leaves the trait's range \(in \[0.0, 1000.0\]\)",
          config(add='\n[population.inertia]\ndist = "normal"\nmean = 0.4\nsd = 0.1\nlow = -1.0\nhigh = 2.0\n')),
     case("unknown distribution", r"key 'population.concern.dist' .*expected one of 'beta', 'normal'",
          config(add='\n[population.concern]\ndist = "gamma"\n')),
@@ -168,7 +168,7 @@ CASES: list[Case] = [
          config(add='\n[population.concern]\ndist = "uniform"\nlow = 0.8\nhigh = 0.2\n')),
     case("engaged share 1.5", r"key 'population.engaged.share' .*expected a value in \[0.0, 1.0\], got 1.5",
          config(("share = 0.1", "share = 1.5"))),
-    case("taste sd negative", r"key 'population.taste_sd' .*expected a value >= 0.0",
+    case("taste sd negative", r"key 'population.taste_sd' .*expected a value in \[0.0, 1000.0\], got -0.1",
          config(("n = 300", "n = 300\ntaste_sd = -0.1"))),
     case("seed adopters above n", r"key 'population.seed_adopters' .*expected at most population.n \(300\)",
          config(("n = 300", "n = 300\nseed_adopters = 301"))),
@@ -292,7 +292,7 @@ CASES: list[Case] = [
     case("reach above 1", r"key 'events.crackdown.reach' .*got 2", config(("reach = 0.9", "reach = 2"))),
     case("coverage of 0 days", r"key 'events.crackdown.duration_days' .*expected a value >= 1",
          config(("intensity = 0.7", "intensity = 0.7\nduration_days = 0"))),
-    case("negative outage severity", r"key 'events.down.severity' .*expected a value >= 0.0",
+    case("negative outage severity", r"key 'events.down.severity' .*expected a value in \[0.0, 1000.0\]",
          config(add='\n[[events]]\nid = "down"\nday = 5\nkind = "outage"\nseverity = -1\n')),
     case("exposure_to 2", r"key 'events.apology.exposure_to' .*expected a value in \[-1.0, 1.0\]",
          config(("credibility = 0.3", "credibility = 0.3\nexposure_to = 2"))),
@@ -343,7 +343,8 @@ CASES: list[Case] = [
          config(), "--steps", "0"),
     case("steps too many", r"argument --steps: expected a whole number between 1 and 100000, got 200000",
          config(), "--steps", "200000"),
-    case("replications 0 on the command line", r"argument --replications: expected a whole number >= 1",
+    case("replications 0 on the command line",
+         r"argument --replications: expected a whole number between 1 and 1000000",
          config(), "--replications", "0"),
     case("negative seed on the command line", r"argument --seed: expected a whole number >= 0", config(),
          "--seed", "-1"),
@@ -367,7 +368,8 @@ CASES: list[Case] = [
          {**config(), "not_a_folder": "x"}, "--out", "{tmp}/not_a_folder"),
     case("--out inside a file", r"--out: .*not_a_folder is a file, so .* cannot be created",
          {**config(), "not_a_folder": "x"}, "--out", "{tmp}/not_a_folder/out"),
-    case("unknown flag", r"error: sim: unrecognized arguments: --fast", config(), "--fast"),
+    case("unknown flag", r"error: sim run: unrecognized arguments: --fast \(see 'sim run --help'\)", config(),
+         "--fast"),
     Case("run without config", ("run",), r"error: sim run: the following arguments are required: config"),
     Case("unknown command", ("walk",), r"error: sim: argument COMMAND: invalid choice: 'walk'"),
     Case("results of a plain folder", ("results", "{tmp}"), r"is not a results folder \(no manifest.json\)"),
@@ -383,6 +385,82 @@ CASES: list[Case] = [
     Case("viz of a missing config", ("viz", "{tmp}/nope.toml", "--port", "8799"), r"config file not found"),
     Case("viz of a bad config", ("viz", "{cfg}", "--port", "8799"), r"key 'behaviour.mu' .*expected a value in",
          config(("mu = 0.4", "mu = 4"))),
+    # --- absurd magnitudes: every value that enters a utility is bounded (sim.config.schema.MAX_UTILITY) -------
+    case("taste sd 1e308", r"key 'population.taste_sd' .*with --set population.taste_sd: expected a value in "
+         r"\[0.0, 1000.0\], got 1e\+308", config(), "--set", "population.taste_sd=1e308"),
+    case("rival appeal -1e308", r"key 'platforms.rival.appeal' .*expected a value in \[-1000.0, 1000.0\], got "
+         r"-1e\+308", config(), "--set", "behaviour.b_appeal=10", "--set", "platforms.rival.appeal=-1e308"),
+    *(case(f"{key} 1e6", rf"key 'behaviour.{key}' .*expected a value in \[0.0, 1000.0\], got 1000000",
+           config(), "--set", f"behaviour.{key}=1e6")
+      for key in ("b_net", "b_pull", "b_appeal", "b_priv", "b_push", "tau", "band", "habit", "bass_p", "bass_q")),
+    case("exit level 1e9", r"key 'behaviour.exit_level' .*expected a value in \[-1000.0, 1000.0\]", config(),
+         "--set", "behaviour.exit_level=1e9"),
+    case("appeal gain -1e300", r"key 'events.loc.appeal_gain' .*expected a value in \[-1000.0, 1000.0\]",
+         config(add='\n[[events]]\nid = "loc"\nday = 5\nkind = "localisation"\nappeal_gain = -1e300\n')),
+    case("outage severity 1e300", r"key 'events.down.severity' .*expected a value in \[0.0, 1000.0\]",
+         config(add='\n[[events]]\nid = "down"\nday = 5\nkind = "outage"\nseverity = 1e300\n')),
+    case("inertia up to 1e300", r"key 'population.inertia' .*leaves the trait's range \(in \[0.0, 1000.0\]\)",
+         config(add='\n[population.inertia]\ndist = "uniform"\nlow = 0.0\nhigh = 1e300\n')),
+    case("threshold over all numbers", r"key 'population.threshold' .*uniform distribution drawing values in "
+         r"\[-1e\+308, 1e\+308\] leaves the trait's range \(in \[-1000.0, 1000.0\]\)",
+         config(add='\n[population.threshold]\ndist = "uniform"\nlow = -1e308\nhigh = 1e308\n')),
+    # --- sizes: the number of runs is bounded before anything is allocated --------------------------------
+    case("replications 1e11 on the command line", r"argument --replications: expected a whole number between 1 "
+         r"and 1000000, got 100000000000", config(), "--replications", "100000000000"),
+    case("replications 1e11 with --set", r"key 'experiment.replications' .*with --set experiment.replications: "
+         r"expected a value in \[1, 1000000\]", config(), "--set", "experiment.replications=100000000000"),
+    case("lhs of 1e10 samples", r"key 'sweep.samples' .*at most 1,000,000 .*got 10000000000",
+         config(add='\n[sweep]\nmethod = "lhs"\nsamples = 10000000000\n"behaviour.mu" = { low = 0.1, high = 0.5 }\n')),
+    case("grid of 1e8 points", r"key 'sweep' .*a grid of 100,000,000 points \(100 x 100 x 100 x 100\), more than "
+         r"the 1,000,000", config(add="\n[sweep]\n" + "".join(
+             f'"{k}" = [{", ".join(str(round(i / 1000, 3)) for i in range(100))}]\n'
+             for k in ("behaviour.mu", "behaviour.delta", "behaviour.lam", "behaviour.lam_drop")))),
+    case("runs in all above the bound", r"cfg.toml: 2 scenario\(s\) x 1,000 sweep point\(s\) x 1,000 "
+         r"replication\(s\) = 2,000,000 runs, more than the 1,000,000 an experiment may have; lower --replications "
+         r"or sweep.samples or the scenarios",
+         config(add='\n[scenarios.x]\n"behaviour.mu" = 0.3\n[sweep]\nmethod = "lhs"\nsamples = 1000\n'
+                    '"behaviour.delta" = { low = 0.01, high = 0.1 }\n'), "--replications", "1000"),
+    Case("predict draws 1e11", ("predict", "{cfg}", "--draws", "100000000000"),
+         r"argument --draws: expected a whole number between 1 and 1000000", config()),
+    # --- snapshot days outside the run ----------------------------------------------------------------------
+    case("snapshot day after the last", r"key 'experiment.snapshot_days' in .*cfg.toml: expected days in \[0, 20\] "
+         r"\(day 0 to experiment.steps = 20\), got 500",
+         config(("steps = 20", "steps = 20\nsnapshot_days = [0, 500]"))),
+    case("snapshot day -1", r"key 'experiment.snapshot_days' .*expected days in \[0, 20\].*got -1",
+         config(("steps = 20", "steps = 20\nsnapshot_days = [-1]"))),
+    case("snapshot day after --steps", r"key 'experiment.snapshot_days' in .*cfg.toml with --steps: expected days in "
+         r"\[0, 10\] .*got 15", config(("steps = 20", "steps = 20\nsnapshot_days = [15]")), "--steps", "10"),
+    # --- the command line's overrides are validated with the file, and named ---------------------------------
+    case("--set n still wrong for the graph file", r"key 'population.n' in .*cfg.toml with --set population.n: the "
+         r"graph file .*has 5 users, population.n is 6; set population.n = 5",
+         {**config(FILE_NET, ("share = 0.1", "share = 0.0")), "g.txt": "0 1\n1 2\n2 3\n3 4\n4 0\n"},
+         "--set", "population.n=6"),
+    case("a file error no override touches is the file's", r"key 'network.mean_degree' in .*cfg.toml: expected an "
+         r"even whole number >= 2 for kind 'watts_strogatz'",
+         config(('kind = "sbm"\nmean_degree = 6\nengaged_inside = 0.5', 'kind = "watts_strogatz"\nmean_degree = 5')),
+         "--set", "behaviour.mu=0.3"),
+    case("--set mean degree for a complete graph", r"key 'network.mean_degree' in .*with --set network.kind, --set "
+         r"network.mean_degree: does not apply to kind 'complete'", config(), "--set", "network.kind=complete",
+         "--set", "network.mean_degree=6"),
+    case("--set unknown section", r"^error: unknown key 'foo.bar' in --set: no section 'foo'", config(),
+         "--set", "foo.bar=1"),
+    case("--set section typo", r"unknown key 'behavior.mu' in --set: no section 'behavior'; did you mean "
+         r"'behaviour'", config(), "--set", "behavior.mu=0.3"),
+    case("--set into the sweep", r"--set sweep.method: --set changes a scenario's keys, not the file's \[sweep\]",
+         config(), "--set", "sweep.method=lhs"),
+    case("--engine named", r"key 'experiment.engine' in .*cfg.toml with --set population.n, --set network.kind, "
+         r"--engine: the Mesa engine draws complete graphs up to 2,000", config(), "--engine", "mesa", "--set",
+         "population.n=3000", "--set", "network.kind=complete"),
+    # --- other commands ---------------------------------------------------------------------------------------
+    Case("sensitivity unknown flag", ("sensitivity", "{cfg}", "--fast"),
+         r"error: sim sensitivity: unrecognized arguments: --fast \(see 'sim sensitivity --help'\)", config()),
+    Case("validate unknown flag", ("validate", "--fast"),
+         r"error: sim validate: unrecognized arguments: --fast \(see 'sim validate --help'\)"),
+    Case("predict a TOML as the posterior", ("predict", "{cfg}", "--posterior", "{tmp}/p.toml"),
+         r"--posterior .*p.toml: expected posterior.parquet written by 'sim calibrate' \(or its folder\), got a "
+         r".toml file", {**config(), "p.toml": "x = 1\n"}),
+    Case("predict a folder without a posterior", ("predict", "{cfg}", "--posterior", "{tmp}/sub"),
+         r"/sub/posterior.parquet is missing", {**config(), "sub/x": "x"}),
 ]
 
 

@@ -372,3 +372,63 @@ def test_one_run_asked_to_use_workers_runs_here_and_says_so(tmp_path, capsys):
     assert "note: one run to do: it runs in this process (--workers 2 would add only start-up)" in said
     assert main([*args[:-1], str(tmp_path / "two")]) == 0                 # the default: nothing to say
     assert "one run to do" not in capsys.readouterr().err
+
+
+def test_a_run_whose_initial_state_is_not_finite_is_failed_never_done(tmp_path):
+    """A scenario that slips past the config's ranges (built in code) fails at set-up with a clear error."""
+    import dataclasses
+
+    from sim.experiment import run_one
+
+    spec = expand(load_experiment(write(tmp_path)))[0]
+    s = spec.scenario
+    broken = dataclasses.replace(s, population=dataclasses.replace(s.population, taste_sd=1e308),
+                                 behaviour=dataclasses.replace(s.behaviour, b_appeal=10.0))
+    result = run_one(dataclasses.replace(spec, scenario=broken))
+    assert result.status == "failed" and result.timeseries is None
+    assert "FloatingPointError: set-up: the users'" in result.error
+
+
+def test_an_override_of_the_network_kind_leaves_out_the_mean_degree_it_does_not_use(tmp_path, capsys):
+    """--set network.kind=complete on a file with a mean degree runs a complete graph, with a note; a sweep over
+    network.kind may include complete and file (the others keep the file's mean degree)."""
+    text = EXPERIMENT.replace("replications = 3", "replications = 1").split("[scenarios.no_apology]")[0]
+    path = write(tmp_path, text)
+    exp = load_experiment(path, {"network.kind": "complete"})
+    assert exp.base.network.kind == "complete"
+    assert exp.notices == (f"--set network.kind=complete: network.mean_degree = 6 of {path} does not apply to kind "
+                           "'complete' and is not used",)
+    with pytest.raises(ConfigError, match=r"with --set network.kind, --set network.mean_degree: does not apply"):
+        load_experiment(path, {"network.kind": "complete", "network.mean_degree": 6})
+    sweep = '\n[sweep]\n"network.kind" = ["erdos_renyi", "complete"]\n'
+    swept = load_experiment(write(tmp_path, text + sweep, "s.toml"))
+    kinds = {(s.scenario.network.kind, s.scenario.network.mean_degree) for s in expand(swept)}
+    assert kinds == {("erdos_renyi", 6.0), ("complete", 10.0)}  # complete ignores the (default) mean degree
+    assert any("sweep points with network.kind = 'complete'" in n for n in swept.notices)
+    assert run_cli(str(path), "--out", str(tmp_path / "o"), "--workers", "1", "--set", "network.kind=complete") == 0
+    assert "note: --set network.kind=complete: network.mean_degree = 6" in capsys.readouterr().err
+
+
+def test_overrides_may_repair_a_file_that_is_invalid_alone(tmp_path):
+    bad = EXPERIMENT.replace("mean_degree = 6", "mean_degree = 5").split("[scenarios.no_apology]")[0]
+    path = write(tmp_path, bad)
+    with pytest.raises(ConfigError, match=r"in .*tiny.toml: expected an even whole number"):
+        load_experiment(path)
+    assert load_experiment(path, {"network.kind": "erdos_renyi"}).base.network.kind == "erdos_renyi"
+    (tmp_path / "g.txt").write_text("0 1\n1 2\n2 3\n3 4\n4 0\n")
+    five = bad.replace('kind = "watts_strogatz"\nmean_degree = 5', 'kind = "file"\nfile = "g.txt"')
+    assert load_experiment(write(tmp_path, five, "f.toml"), {"population.n": 5}).base.population.n == 5
+
+
+def test_the_config_hash_covers_the_observed_data_files(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "obs.csv").write_text("day,value\n0,0.01\n7,0.02\n")
+    text = EXPERIMENT.split("[scenarios.no_apology]")[0] + (
+        '\n[observed]\nfolder = "data"\n\n[[observed.series]]\nid = "obs"\nfile = "obs.csv"\n'
+        'model = "active.telegram"\n')
+    path = write(tmp_path, text)
+    before = load_experiment(path)
+    assert str(data / "obs.csv") in before.inputs
+    (data / "obs.csv").write_text("day,value\n0,0.01\n7,0.03\n")
+    assert load_experiment(path).config_hash != before.config_hash

@@ -55,3 +55,23 @@ def test_plotting_a_read_only_results_folder_is_refused_with_the_fix(tmp_path, c
         assert len(err) == 1 and "cannot write into" in err[0] and "(give --out)" in err[0], err
         assert main(["plot", str(view), "--out", str(tmp_path / "figs")]) == 0  # the fix it names works
     assert list((tmp_path / "figs").glob("*.png"))
+
+
+def test_a_results_folder_whose_runs_folder_is_read_only_is_refused_before_any_run(tmp_path, capsys):
+    """A resume whose runs/ cannot be written is refused up front, naming the folder (not a temporary file after a
+    run was computed)."""
+    (tmp_path / "data").symlink_to(ROOT / "experiments" / "data")
+    (tmp_path / "cfg.toml").write_text(CONFIG.replace("n = 20000", "n = 400").replace("replications = 20",
+                                                                                        "replications = 2"))
+    out = tmp_path / "res"
+    argv = ["run", str(tmp_path / "cfg.toml"), "--out", str(out), "--quiet", "--workers", "1"]
+    assert main(argv) == 0
+    for stale in out.glob("runs/*-r1.*"):
+        stale.unlink()
+    capsys.readouterr()
+    with read_only(out / "runs", source=out / "runs"):
+        assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"error: {out / 'runs'}: cannot write into it (permission denied or a read-only file system), "
+                   "so no run could be saved; make it writable, or choose another --out")
+    assert main(argv) == 0  # writable again: the missing run is computed

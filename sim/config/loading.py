@@ -12,7 +12,7 @@ from typing import Any
 from sim.config.schema import ConfigError, Scenario
 from sim.config.validation import build_scenario, did_you_mean, event_id
 
-__all__ = ["apply_overrides", "flatten", "load_config", "read_toml", "read_toml_file"]
+__all__ = ["apply_overrides", "flatten", "load_config", "not_applying", "read_toml", "read_toml_file"]
 
 
 def read_toml_file(path: str | Path, name: str | None = None) -> dict[str, Any]:
@@ -72,7 +72,38 @@ def read_toml(path: str | Path, _seen: tuple[Path, ...] = (), _via: str = "") ->
         raise ConfigError(f"key 'extends' in {path}: expected a file name (string), got {base!r}")
     parent_path = path.parent / base
     parent = read_toml(parent_path, (*_seen, resolved), _via=f"{path}: extends ")
-    return _merge(_rebase(parent, parent_path.parent, path.parent), data)
+    parent = _rebase(parent, parent_path.parent, path.parent)
+    return _merge(_drop(parent, not_applying(parent, flatten(data))), data)
+
+
+#: Network keys that mean nothing for some kinds: the kinds they do not apply to.
+_NOT_FOR_KINDS = {"mean_degree": ("complete", "file"), "file": ("complete", "powerlaw_cluster", "watts_strogatz",
+                                                                 "barabasi_albert", "sbm", "erdos_renyi", "chung_lu")}
+
+
+def not_applying(data: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """The keys of ``data`` (dotted, with their values) that do not apply to the network kind that
+    ``overrides`` set, which the overrides do not set themselves: ``network.mean_degree`` for a complete graph
+    or a graph file, ``network.file`` for a generator. An override (``--set``, a scenario, a sweep point, a
+    config that extends another) that changes the kind leaves them out (docs/CONFIG.md, Overrides)."""
+    flat = flatten(overrides)
+    kind = flat.get("network.kind")
+    network = data.get("network")
+    if not isinstance(kind, str) or not isinstance(network, Mapping):
+        return {}
+    return {f"network.{key}": network[key] for key, kinds in _NOT_FOR_KINDS.items()
+            if kind in kinds and key in network and f"network.{key}" not in flat}
+
+
+def _drop(data: dict[str, Any], dotted: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` without the dotted keys ``dotted`` (a copy if any is dropped)."""
+    if not dotted:
+        return data
+    out = copy.deepcopy(data)
+    for key in dotted:
+        section, name = key.split(".", 1)
+        out[section].pop(name, None)
+    return out
 
 
 def _merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
@@ -92,7 +123,7 @@ def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any] | None, w
     ``section.key = value`` sets a key (a table value merges); ``events.<id>.<key>`` changes one event;
     ``events.<new id> = {day = ..., kind = ...}`` adds one. ``where`` names the source in error messages.
     """
-    out = copy.deepcopy(data)
+    out = _drop(copy.deepcopy(data), not_applying(data, overrides or {}))
     for dotted, value in (overrides or {}).items():
         parts = str(dotted).split(".")
         if parts[0] == "events" and len(parts) >= 2:

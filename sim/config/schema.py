@@ -17,7 +17,9 @@ __all__ = [
     "FOLDER_NAME",
     "IDENTIFIER",
     "MAX_PLATFORMS",
+    "MAX_RUNS",
     "MAX_STEPS",
+    "MAX_UTILITY",
     "NETWORK_KINDS",
     "SECTIONS",
     "SERIES_KINDS",
@@ -49,6 +51,13 @@ class ConfigError(ValueError):
 
 #: Most days a run may simulate (274 years: far beyond any episode; a bound against typing errors).
 MAX_STEPS = 100_000
+#: Most runs an experiment may have (scenarios x sweep points x replications): about a week of 0.5-second runs
+#: on one core; a bound against typing errors, checked before anything is allocated.
+MAX_RUNS = 1_000_000
+#: Largest magnitude of a value in utility units, of a utility weight, or of a decision temperature: a thousand
+#: times the model's unit (the configs use values below 2). Beyond it a config is a typing error, and products
+#: of such values could overflow to inf and make the users' state meaningless.
+MAX_UTILITY = 1000.0
 #: What a name that becomes part of column names, run ids or file names must look like.
 IDENTIFIER = (r"[a-z][a-z0-9_]*", "an identifier (lowercase letters, digits and _, starting with a letter)")
 #: What a folder name (``experiment.name``) must look like.
@@ -105,13 +114,15 @@ class ExperimentSettings:
     name: str = param("scenario", "name of the experiment (used for the results folder)", pattern=FOLDER_NAME)
     description: str = param("", "what question the experiment answers")
     seed: int = param(0, "root seed; every run's seed is spawned from it", lo=0)
-    replications: int = param(1, "runs per scenario (and sweep point), with spawned seeds", lo=1)
+    replications: int = param(1, "runs per scenario (and sweep point), with spawned seeds; at most 1,000,000 runs "
+                                 "in all (scenarios x sweep points x replications)", lo=1, hi=MAX_RUNS)
     steps: int = param(122, "days simulated after day 0", lo=1, hi=MAX_STEPS)
     engine: str = param("mesa", "simulation engine", choices=("mesa", "array"))
     start_date: str = param("", "calendar date of day 0 (ISO, e.g. 2014-09-01); empty for none")
     output: str = param("results", "folder under which results folders are written")
     snapshot_days: tuple[int, ...] = param((), "days on which to save each user's primary platform "
-                                               "(network snapshots; small N only)", factory=tuple)
+                                               "(network snapshots; small N only), each in [0, steps]",
+                                           factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -135,12 +146,14 @@ class Population:
                                   factory=lambda: Distribution("beta", a=2.0, b=5.0))
     attention: Distribution = param(None, "attention a in [0, 1] of ordinary users", lo=0.0, hi=1.0,
                                     factory=lambda: Distribution("beta", a=2.0, b=3.0))
-    inertia: Distribution = param(None, "switching cost kappa >= 0", lo=0.0,
+    inertia: Distribution = param(None, "switching cost kappa >= 0 (utility units)", lo=0.0, hi=MAX_UTILITY,
                                   factory=lambda: Distribution("normal", mean=0.4, sd=0.08, low=0.0, high=10.0))
     threshold: Distribution = param(None, "adoption threshold phi, compared with a share of contacts (rule "
                                           "`threshold` only; below 0: adopts anyway, above 1: never)",
+                                    lo=-MAX_UTILITY, hi=MAX_UTILITY,
                                     factory=lambda: Distribution("uniform", low=0.0, high=0.5))
-    taste_sd: float = param(0.06, "sd of the persistent personal taste e_k for each platform", lo=0.0)
+    taste_sd: float = param(0.06, "sd of the persistent personal taste e_k for each platform (utility units)",
+                            lo=0.0, hi=MAX_UTILITY)
     seed_adopters: int = param(0, "users placed on the first rival at day 0 besides initial_share", lo=0)
     engaged: Segment = param(None, "the engaged segment", factory=Segment)
 
@@ -174,7 +187,7 @@ class PlatformSpec:
     incumbent: bool = param(False, "the dominant messenger (exactly one)")
     domestic: bool = param(False, "within reach of domestic warrants")
     exposure: float = param(0.1, "how much of a user's talk the state can obtain from it", lo=0.0, hi=1.0)
-    appeal: float = param(0.0, "features, language, habits (utility units)")
+    appeal: float = param(0.0, "features, language, habits (utility units)", lo=-MAX_UTILITY, hi=MAX_UTILITY)
     initial_share: float = param(0.0, "fraction of users active on it at day 0", lo=0.0, hi=1.0)
     label: str = param("", "display name in figures and on the page (default: the name, title-cased)")
     colour: str = param("", "colour in figures and on the page, #RRGGBB (default: the palette's next free "
@@ -187,19 +200,21 @@ class Behaviour:
 
     rule: str = param("ppm", "decision rule", choices=("ppm", "threshold", "bass"))
     b_net: float = param(1.0, "weight of the share of contacts on a platform in its use value V_k "
-                              "(incumbent lock-in)", lo=0.0)
-    b_pull: float = param(0.2, "weight of a rival's share of contacts in the switching index X_k", lo=0.0)
-    b_appeal: float = param(1.0, "weight of a platform's appeal", lo=0.0)
-    b_priv: float = param(1.0, "weight of perceived risk c*R_k in the use value V_k", lo=0.0)
+                              "(incumbent lock-in)", lo=0.0, hi=MAX_UTILITY)
+    b_pull: float = param(0.2, "weight of a rival's share of contacts in the switching index X_k", lo=0.0,
+                          hi=MAX_UTILITY)
+    b_appeal: float = param(1.0, "weight of a platform's appeal", lo=0.0, hi=MAX_UTILITY)
+    b_priv: float = param(1.0, "weight of perceived risk c*R_k in the use value V_k", lo=0.0, hi=MAX_UTILITY)
     b_push: float = param(1.0, "weight of the risk relief c*(R_p - R_k) in X_k (held at 1 when fitting: "
-                               "only ratios are identified)", lo=0.0)
+                               "only ratios are identified)", lo=0.0, hi=MAX_UTILITY)
     lam: float = param(0.15, "daily rate of acting on a wish to adopt (or return)", lo=0.0, hi=1.0)
     lam_drop: float = param(0.1, "daily rate of dropping a rival below the keep level", lo=0.0, hi=1.0)
     lam_exit: float = param(0.05, "daily rate of leaving the incumbent below exit_level", lo=0.0, hi=1.0)
-    tau: float = param(0.02, "logistic temperature of decisions (0: deterministic steps)", lo=0.0)
-    band: float = param(0.15, "hysteresis between adopting and dropping (>= 0)", lo=0.0)
-    exit_level: float = param(0.45, "use value of the incumbent below which users leave it")
-    habit: float = param(1.0, "bonus of the current primary when choosing the primary", lo=0.0)
+    tau: float = param(0.02, "logistic temperature of decisions (0: deterministic steps)", lo=0.0, hi=MAX_UTILITY)
+    band: float = param(0.15, "hysteresis between adopting and dropping (>= 0)", lo=0.0, hi=MAX_UTILITY)
+    exit_level: float = param(0.45, "use value of the incumbent below which users leave it", lo=-MAX_UTILITY,
+                              hi=MAX_UTILITY)
+    habit: float = param(1.0, "bonus of the current primary when choosing the primary", lo=0.0, hi=MAX_UTILITY)
     mu: float = param(0.5, "word of mouth: alarm gain per unit share of contacts with fresh news",
                       lo=0.0, hi=1.0)
     buzz_days: int = param(3, "days that directly heard news stays fresh for word of mouth", lo=1)
@@ -211,8 +226,8 @@ class Behaviour:
     salience: float = param(0.0, "share of news and word of mouth that raises fast salience rather than slow "
                                  "alarm (0: one alarm, as in 2014)", lo=0.0, hi=1.0)
     salience_decay: float = param(0.3, "daily decay of salience toward 0 (with salience > 0)", lo=0.0, hi=1.0)
-    bass_p: float = param(0.01, "Bass innovation coefficient p (rule `bass`)", lo=0.0)
-    bass_q: float = param(0.3, "Bass imitation coefficient q (rule `bass`)", lo=0.0)
+    bass_p: float = param(0.01, "Bass innovation coefficient p (rule `bass`)", lo=0.0, hi=MAX_UTILITY)
+    bass_q: float = param(0.3, "Bass imitation coefficient q (rule `bass`)", lo=0.0, hi=MAX_UTILITY)
 
 
 EVENT_KINDS: dict[str, tuple[str, ...]] = {
@@ -254,10 +269,11 @@ class EventSpec:
     exposure_to: float = param(-1.0, "set the incumbent's exposure to this (-1: leave it)", lo=-1.0, hi=1.0)
     platform: str = param("", "the platform concerned: localisation, feature, promotion: a rival (default: "
                               "the first rival); quality_change: any platform (required)")
-    appeal_gain: float = param(0.0, "added to the platform's appeal (negative: a loss)")
+    appeal_gain: float = param(0.0, "added to the platform's appeal (negative: a loss)", lo=-MAX_UTILITY,
+                               hi=MAX_UTILITY)
     temporary: bool = param(False, "quality_change: undo the change after duration_days")
     severity: float = param(1.0, "outage: push toward rivals while the incumbent is down (utility units)",
-                            lo=0.0)
+                            lo=0.0, hi=MAX_UTILITY)
     target: str = param("", "postponement: id of the event it moves (a later one)")
     to_day: int = param(0, "postponement: the target's new day, after the postponement's (0: cancelled)", lo=0)
     uptake: float = param(1.0, "promotion: chance that a hearer installs the rival", lo=0.0, hi=1.0)

@@ -310,6 +310,11 @@ def _check_consistency(s: Scenario, given: Mapping[str, Any], where: str) -> Non
     if s.population.seed_adopters > s.population.n:
         raise ConfigError(f"key 'population.seed_adopters' in {where}: expected at most population.n "
                           f"({s.population.n}), got {s.population.seed_adopters}")
+    late = [d for d in s.experiment.snapshot_days if not 0 <= d <= s.experiment.steps]
+    if late:
+        raise ConfigError(f"key 'experiment.snapshot_days' in {where}: expected days in [0, {s.experiment.steps}] "
+                          f"(day 0 to experiment.steps = {s.experiment.steps}), got {late[0]}; remove it or "
+                          "raise experiment.steps")
     if s.experiment.start_date:
         try:
             datetime.date.fromisoformat(s.experiment.start_date)
