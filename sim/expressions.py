@@ -200,7 +200,7 @@ class _Evaluator:
     def _rolling(self, s: np.ndarray, n: float, forward: bool) -> np.ndarray:
         n = self._whole(n, "a number of days", 1)
         rolled = pd.Series(s).rolling(n).mean().to_numpy()
-        return np.concatenate([rolled[n - 1:], np.full(n - 1, np.nan)]) if forward else rolled
+        return np.concatenate([rolled[n - 1:], np.full(min(n - 1, len(s)), np.nan)]) if forward else rolled
 
     def _week(self, s: np.ndarray) -> np.ndarray:
         return self._rolling(s, 7, forward=True)
@@ -214,7 +214,8 @@ class _Evaluator:
     def _new(self, s: np.ndarray, n: float) -> np.ndarray:
         n = self._whole(n, "a number of days", 1)
         out = np.full(len(s), np.nan)
-        out[n:] = s[n:] - s[:len(s) - n]
+        if n < len(s):
+            out[n:] = s[n:] - s[:len(s) - n]
         return out
 
     def _at(self, s: np.ndarray, d: float) -> float:

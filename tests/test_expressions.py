@@ -81,6 +81,16 @@ def test_new_is_what_a_cumulative_series_gained_over_the_last_n_days():
     assert gained[5] == pytest.approx(0.003 * (25 - 4))                  # days 2 -> 5
 
 
+@pytest.mark.parametrize("text", ["week(active.riv)", "window(alarm, 12)", "trailing(alarm, 12)",
+                                  "new(adoptions.riv, 10)", "new(adoptions.riv, 15)"])
+def test_a_window_longer_than_the_run_gives_a_series_of_the_run_s_length_all_unknown(text):
+    short = Observables(series=SERIES.iloc[:5], platforms=PLATFORMS, incumbent="inc", daily_primary=0.9,
+                        daily_secondary=0.4)                               # a five-day run: no full window
+    got = parse(text, PLATFORMS).evaluate(short)
+    assert len(got) == 5 and np.isnan(got).all()
+    assert np.isnan(value("new(adoptions.riv, 15)")).all()                # ten days, a fifteen-day gain
+
+
 def test_numbers_from_a_series_over_days():
     assert value("at(active.oth, 5)") == pytest.approx(0.06)
     assert value("mean(active.riv, 2, 4)") == pytest.approx(0.05)
