@@ -142,7 +142,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             finally:
                 if bars is not None:
                     bars.close()
-                executor.shutdown(wait=True, cancel_futures=True)
+                # a dask ClientExecutor has no cancel_futures (iter_results has cancelled what was in flight)
+                executor.shutdown(wait=True, **({} if args.dask or args.scheduler else {"cancel_futures": True}))
                 for resource in resources:
                     resource.close()
         counts = store.finish(len(specs), args.rebuild_aggregates, note)

@@ -315,9 +315,13 @@ def test_serial_and_process_pool_give_identical_results(tmp_path):
 @pytest.mark.cluster
 def test_dask_local_cluster_gives_the_same_results_as_serial(tmp_path):
     pytest.importorskip("distributed")
+    from sim.cli import main
+
     path = write(tmp_path)
     serial = _results_via({"workers": 1}, path, tmp_path / "serial")
-    dask = _results_via({"workers": 2, "dask": True}, path, tmp_path / "dask")
+    # through the command line, as a user runs it (its executor's shutdown differs from a pool's)
+    assert main(["run", str(path), "--dask", "--workers", "2", "--quiet", "--out", str(tmp_path / "dask")]) == 0
+    dask = frames(tmp_path / "dask")
     pd.testing.assert_frame_equal(serial[0], dask[0], check_exact=True)
     pd.testing.assert_frame_equal(serial[1], dask[1], check_exact=True)
 
