@@ -107,3 +107,14 @@ def test_a_quick_joint_calibration_of_the_five_episodes_writes_its_posterior_and
     assert {p.name for p in (out / "figures").iterdir()} >= {
         "posterior_marginals.png", "posterior_pairs.png", *(f"predictive_{n}.png" for n in (
             "korea_2014", "brazil_2015", "whatsapp_2021", "turkey_2021", "mastodon_2022"))}
+
+
+def test_the_report_says_whether_the_fit_converged():
+    from sim.validation.calibration import convergence
+
+    falling = [{"epsilon": 134.8, "particles": 400, "ess": 57}, {"epsilon": 120.5, "particles": 400, "ess": 39}]
+    assert "lowered the threshold by 11% (134.8 to 120.5)" in convergence(falling)
+    assert "this fit has **not converged**" in convergence(falling) and "39 of 400" in convergence(falling)
+    settled = [{"epsilon": 134.8, "particles": 400, "ess": 57}, {"epsilon": 132.0, "particles": 400, "ess": 200}]
+    assert convergence(settled).endswith("this fit has converged.")
+    assert "not converged" in convergence(falling[:1])

@@ -62,6 +62,25 @@ class Interval:
         return (high is None or a <= high) and (low is None or b >= low) and np.isfinite(a)
 
 
+#: A fit whose last population still lowered the threshold by more than this share has not converged.
+CONVERGED_DROP = 0.05
+
+
+def convergence(generations: list[dict]) -> str:
+    """One sentence on whether the fit converged: the last population's fall of the threshold and its
+    effective sample size."""
+    last = generations[-1]
+    ess = f"an effective sample size of {last.get('ess', float('nan')):.0f} of {last['particles']}"
+    if len(generations) < 2:
+        return f"**Convergence**: one population only ({ess}): not converged."
+    drop = 1 - last["epsilon"] / generations[-2]["epsilon"]
+    verdict = ("has **not converged**: its posterior is wider, and its model probabilities less settled, than a "
+               "longer fit's would be" if drop > CONVERGED_DROP else "has converged")
+    return (f"**Convergence**: the last population lowered the threshold by {drop:.0%} "
+            f"({generations[-2]['epsilon']:.4g} to {last['epsilon']:.4g}), with {ess}. By the rule that a fit has "
+            f"converged when its threshold falls by at most {CONVERGED_DROP:.0%} a population, this fit {verdict}.")
+
+
 def intervals(scenario: Scenario, runs: list[pd.DataFrame], forecasts: bool = False) -> dict[str, Interval]:
     """Each target's (or forecast's) predictive interval over ``runs``."""
     values = [target_values(scenario, ts, forecasts) for ts in runs]
@@ -120,6 +139,7 @@ def calibration_section(folder: Path = CALIBRATION_DIR, quick: bool = False, fig
                      f"{g['particles']} | {cells} |")
     lines += ["", f"The data prefer **{best}** ({models[best]:.2f}): {m['models'][best]}. "
               + ("; ".join(f"{k}: {m['models'][k]}" for k in models if k != best)) + ".", ""]
+    lines += [convergence(m["generations"]), ""]
     # Parameters against data points.
     lines += ["**Parameters against data points** (a data point: one fitted series value or one target):", "",
               "| episode | fitted parameters (model " + best + ") | data points |", "|---|---|---|"]
