@@ -330,7 +330,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     for name in ("ABC", "ABC.History", "ABC.Sampler", "ABC.Distance", "ABC.Epsilon", "ABC.Population"):
         logging.getLogger(name).setLevel(logging.WARNING if args.quiet else logging.INFO)
     posterior = fit(args.configs, out, settings, leave_out=args.leave_out,
-                    report=lambda m: print(m, file=sys.stderr))
+                    report=lambda m: print(m, file=sys.stderr), command=args.argv)
     kept = [c for c in args.configs if args.leave_out is None or _episode_name(c) != args.leave_out]
     for path in all_figures(posterior, kept, out / "figures", draws=args.draws, seed=args.rng_seed, n=settings.n):
         print(f"figure: {path}", file=sys.stderr)
@@ -566,6 +566,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:  # named by the subcommand that was given them, with its own help
         command = parser.commands.get(getattr(args, "command", None), parser)
         command.error(f"unrecognized arguments: {' '.join(unknown)}")
+    args.argv = ["sim", *(sys.argv[1:] if argv is None else argv)]  # the command as given, for manifests
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return args.func(args)

@@ -120,9 +120,10 @@ def _file_record(path: Path) -> dict[str, str]:
 
 
 def fit(configs: Sequence[str | Path], out: Path, settings: FitSettings, leave_out: str | None = None,
-        report: Any = None) -> Posterior:
+        report: Any = None, command: Sequence[str] | None = None) -> Posterior:
     """Fit the episodes in ``configs`` jointly (less ``leave_out``), comparing ``settings.models``; write the
-    posterior, its manifest and pyabc's database (``abc.db``) into ``out``; return the posterior.
+    posterior, its manifest and pyabc's database (``abc.db``) into ``out``; return the posterior. ``command``:
+    the command line to record in the manifest (default: this process's).
 
     Everything is checked before any run (ConfigError): the configs, the priors at both ends, the variants.
     """
@@ -213,7 +214,8 @@ def fit(configs: Sequence[str | Path], out: Path, settings: FitSettings, leave_o
     import importlib.metadata as md
 
     manifest = {
-        "command": ["sim", *sys.argv[1:]] if sys.argv and sys.argv[0].endswith("sim") else sys.argv,
+        "command": list(command) if command is not None else (
+            ["sim", *sys.argv[1:]] if sys.argv and sys.argv[0].endswith("sim") else sys.argv),
         "configs": [_file_record(ep.path) | {"episode": ep.name} for ep in base.episodes],
         "left_out": leave_out,
         "left_out_config": (str(next(ep.path for ep in problems_all[0].episodes if ep.name == leave_out))
