@@ -88,13 +88,15 @@ def intervals(scenario: Scenario, runs: list[pd.DataFrame], forecasts: bool = Fa
     return {t.id: Interval.of(np.array([v[t.id] for v in values])) for t in items}
 
 
-def _fmt(value: float, percent: bool) -> str:
+def fmt(value: float, percent: bool) -> str:
+    """A number of a report table (a percentage where ``percent``), or n/a."""
     if not np.isfinite(value):
         return "n/a"
     return f"{100 * value:.3g} %" if percent else f"{value:.3g}"
 
 
-def _range(t: Target) -> str:
+def data_range(t: Target) -> str:
+    """A target's data range as a report shows it."""
     if t.low == t.high == 1.0:
         return "yes (1)"
     scale, unit = (100.0, " %") if t.percent else (1.0, "")
@@ -182,15 +184,15 @@ def calibration_section(folder: Path = CALIBRATION_DIR, quick: bool = False, fig
             if not met:
                 misses.append(f"{scenario.experiment.name}:{t.id}")
             p = t.percent
-            lines.append(f"| {t.id} | {_range(t)} | {_fmt(iv.median, p)} | {_fmt(iv.q25, p)} – {_fmt(iv.q75, p)} | "
-                         f"{_fmt(iv.q05, p)} – {_fmt(iv.q95, p)} | {'yes' if met else '**no**'} |")
+            lines.append(f"| {t.id} | {data_range(t)} | {fmt(iv.median, p)} | {fmt(iv.q25, p)} – {fmt(iv.q75, p)} | "
+                         f"{fmt(iv.q05, p)} – {fmt(iv.q95, p)} | {'yes' if met else '**no**'} |")
         lines.append("")
         for f in scenario.observed.forecasts:
             iv = intervals(scenario, runs, forecasts=True)[f.id]
             p = f.percent
             numbers[f"forecast_{scenario.experiment.name}_{f.id}_median"] = iv.median
-            forecast_lines.append(f"| {scenario.experiment.name} | {f.id}: {f.text} | {_fmt(iv.median, p)} | "
-                                  f"{_fmt(iv.q25, p)} – {_fmt(iv.q75, p)} | {_fmt(iv.q05, p)} – {_fmt(iv.q95, p)} |")
+            forecast_lines.append(f"| {scenario.experiment.name} | {f.id}: {f.text} | {fmt(iv.median, p)} | "
+                                  f"{fmt(iv.q25, p)} – {fmt(iv.q75, p)} | {fmt(iv.q05, p)} – {fmt(iv.q95, p)} |")
     lines += ["Missed in sample: " + (", ".join(misses) if misses else "none") + ".", ""]
     if forecast_lines:
         lines += ["**Out of sample: forecasts beyond the data** (no data to compare with; the intervals say how "

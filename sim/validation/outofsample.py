@@ -20,10 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.config.schema import Target
 from sim.fit.posterior import POSTERIOR, Posterior
 from sim.validation import Section, display
-from sim.validation.calibration import CALIBRATION_DIR, intervals
+from sim.validation.calibration import CALIBRATION_DIR, data_range, fmt, intervals
 
 __all__ = ["LOO_PASS", "SYNTHETIC_FITS", "coverage_section", "leave_one_out_section", "synthetic_fit",
            "wilson"]
@@ -32,21 +31,6 @@ __all__ = ["LOO_PASS", "SYNTHETIC_FITS", "coverage_section", "leave_one_out_sect
 LOO_PASS = 0.8
 #: Synthetic fits of the coverage check.
 SYNTHETIC_FITS = 20
-
-
-def _fmt(v: float, percent: bool) -> str:
-    if not math.isfinite(v):
-        return "n/a"
-    return f"{100 * v:.3g} %" if percent else f"{v:.3g}"
-
-
-def _range(t: Target) -> str:
-    if t.low == t.high == 1.0:
-        return "yes (1)"
-    scale, unit = (100.0, " %") if t.percent else (1.0, "")
-    low = "−∞" if t.low is None else f"{t.low * scale:.3g}"
-    high = "∞" if t.high is None else f"{t.high * scale:.3g}"
-    return f"{low} – {high}{unit}"
 
 
 def leave_one_out_section(folder: Path = CALIBRATION_DIR / "leave_one_out", quick: bool = False) -> Section | None:
@@ -83,9 +67,9 @@ def leave_one_out_section(folder: Path = CALIBRATION_DIR / "leave_one_out", quic
             a, b = iv.meets(t.low, t.high, wide=False), iv.meets(t.low, t.high)
             met50, met90, total = met50 + a, met90 + b, total + 1
             p = t.percent
-            lines.append(f"| {t.id} | {_range(t)} | {_fmt(iv.median, p)} | {_fmt(iv.q25, p)} – {_fmt(iv.q75, p)} | "
-                         f"{_fmt(iv.q05, p)} – {_fmt(iv.q95, p)} | {'yes' if a else 'no'} | {'yes' if b else 'no'} | "
-                         f"{_fmt(iv.q95 - iv.q05, p)} |")
+            lines.append(f"| {t.id} | {data_range(t)} | {fmt(iv.median, p)} | {fmt(iv.q25, p)} – {fmt(iv.q75, p)} | "
+                         f"{fmt(iv.q05, p)} – {fmt(iv.q95, p)} | {'yes' if a else 'no'} | {'yes' if b else 'no'} | "
+                         f"{fmt(iv.q95 - iv.q05, p)} |")
         lines.append("")
     if not total:
         return None
