@@ -21,7 +21,7 @@ from sim.config import ConfigError, build_scenario
 from sim.config.schema import Prior, Target
 from sim.errors import ResultsError
 from sim.fit.abc import FitSettings, fit
-from sim.fit.distance import MISSING, TARGET_SCALE, target_distance
+from sim.fit.distance import MISSING, TARGET_SCALE, resolution, series_squares, target_distance
 from sim.fit.posterior import Posterior, weighted_quantile
 from sim.fit.problem import VARIANTS, Problem, config_value, episode_of, prior_overrides, with_values
 from sim.sensitivity import factors, morris_screen, sensitivity, sensitivity_section, sobol_indices
@@ -46,6 +46,18 @@ def test_a_target_counts_its_excess_over_its_range_in_units_of_the_target_scale(
 
 def test_a_target_the_run_cannot_give_counts_as_missing():
     assert target_distance(Target(id="t", value="1", low=0.0, high=1.0), math.nan) == MISSING
+
+
+def test_a_series_counts_log_residuals_over_sigma_with_both_sides_floored_at_the_resolution():
+    floor = 0.5 / 2000
+    model = np.array([0.02, 0.0, 0.0, 1e-5, 0.5])
+    data = np.array([0.01, 0.001, 1e-5, np.nan, 0.5])  # a missing data day is not counted
+    expected = (math.log(2) ** 2 + math.log(floor / 0.001) ** 2 + 0.0 + 0.0) / 0.3**2
+    assert series_squares(model, data, 0.3, floor) == pytest.approx(expected)
+    assert series_squares(np.array([np.nan, 1.0]), np.array([0.1, 0.1]), 0.3, floor) == MISSING**2 * 2
+    scenario = sim.load_config(KOREA)
+    assert resolution(dataclasses.replace(scenario, population=dataclasses.replace(scenario.population, n=2000))
+                      ) == floor
 
 
 def test_weighted_quantiles_interpolate_at_the_midpoints_of_each_values_weight():

@@ -10,7 +10,10 @@ The distance of an episode is the root of a sum of squares:
 - a target inside the data's range adds nothing; outside, it adds ``(excess / width / TARGET_SCALE)²``, with
   width the range (one-sided: the bound's size, yes/no: 1 and excess 0.5 - share holding);
 - a fitted series adds ``Σ (log model - log data)² / sigma²`` over its points (``sigma`` from its config:
-  the data's error on a log scale).
+  the data's error on a log scale), both sides floored at half a user's share of the run's population
+  (:func:`resolution`): a run of N users cannot tell a share below 1 / (2N) from zero, so a day on which no
+  run user happened to act costs what its resolution allows, not the log of 0 (with a floor of 1e-9 such days
+  made most of the distance's spread across seeds).
 
 The joint distance adds the episodes' squares. Statistics come from fresh seeds for every parameter set, so
 the distance is stochastic and the posterior is not a property of a few fixed seeds.
@@ -27,15 +30,13 @@ import pandas as pd
 from sim.config.schema import Scenario, Target
 from sim.episode import ObservedData, load_series, observables, target_values
 
-__all__ = ["FLOOR", "MISSING", "TARGET_SCALE", "distance", "fitted_series", "observed_statistics", "statistics",
-           "target_distance"]
+__all__ = ["MISSING", "TARGET_SCALE", "distance", "fitted_series", "observed_statistics", "resolution",
+           "series_squares", "statistics", "target_distance"]
 
 #: A target missed by this share of its range counts as one unit: as much as a series point off by its sigma.
 TARGET_SCALE = 0.1
 #: Contribution of a statistic the run cannot give (NaN: a run too short, a ratio over zero), per statistic.
 MISSING = 100.0
-#: Shares below this are taken as this on the log scale (a model value of 0 against data).
-FLOOR = 1e-9
 
 
 def fitted_series(scenario: Scenario) -> list[ObservedData]:
@@ -86,12 +87,20 @@ def target_distance(target: Target, value: float) -> float:
     return excess / width / TARGET_SCALE
 
 
-def _series_squares(model: np.ndarray, data: np.ndarray, sigma: float) -> float:
+def resolution(scenario: Scenario) -> float:
+    """The smallest share a run of the scenario resolves, taken for smaller ones on the log scale: half a
+    user's share of its population."""
+    return 0.5 / scenario.population.n
+
+
+def series_squares(model: np.ndarray, data: np.ndarray, sigma: float, floor: float) -> float:
+    """A fitted series' ``Σ (log model - log data)² / sigma²`` over the data's points, both sides floored at
+    ``floor`` (:data:`MISSING` squared per point if the model lacks one)."""
     inside = np.isfinite(data)
     m = model[inside]
     if not np.isfinite(m).all():
         return MISSING**2 * len(m)
-    r = np.log(np.maximum(m, FLOOR)) - np.log(np.maximum(data[inside], FLOOR))
+    r = np.log(np.maximum(m, floor)) - np.log(np.maximum(data[inside], floor))
     return float(np.sum(r**2) / sigma**2)
 
 
@@ -104,6 +113,6 @@ def distance(stats: Mapping[str, float | np.ndarray], scenarios: Mapping[str, Sc
             total += target_distance(t, float(stats[f"{name}:target:{t.id}"])) ** 2
         for d in series[name]:
             key = f"{name}:series:{d.spec.id}"
-            total += _series_squares(np.asarray(stats[key], dtype=float), np.asarray(data[key], dtype=float),
-                                     d.spec.sigma)
+            total += series_squares(np.asarray(stats[key], dtype=float), np.asarray(data[key], dtype=float),
+                                    d.spec.sigma, resolution(scenario))
     return math.sqrt(total)

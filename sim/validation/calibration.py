@@ -129,7 +129,8 @@ def calibration_section(folder: Path = CALIBRATION_DIR, quick: bool = False, fig
              "seeds; its statistics are the means over those runs of each target and of each fitted series at "
              "the data's days. The distance adds, per episode, (excess of a target outside the data's range / "
              f"width / {TARGET_SCALE})² and Σ (log model − log data)² / sigma² over every fitted series point "
-             "(sigma: the series' stated error); it is the square root of the sum over episodes. pyabc runs "
+             "(sigma: the series' stated error; both sides floored at half a user's share of the run's population, "
+             "the smallest share a run resolves); it is the square root of the sum over episodes. pyabc runs "
              "ABC-SMC with adaptive thresholds (the median distance of the last population) and compares the "
              "model variants by ABC model selection.",
              "", "**Model selection** (posterior probability of each variant, by population):", "",
