@@ -297,6 +297,9 @@ def _needs_salib() -> None:
 def cmd_predict(args: argparse.Namespace) -> int:
     from sim.predict import DEFAULT_POSTERIOR
 
+    if args.posterior is None and not DEFAULT_POSTERIOR.exists():
+        raise ConfigError(f"--posterior: not given, and there is no shipped posterior at {DEFAULT_POSTERIOR} under "
+                          f"{Path.cwd()}; run from the repository's top folder or give --posterior FILE")
     args.posterior = args.posterior or str(DEFAULT_POSTERIOR)
     args.posterior_draws = args.draws
     args.replications = args.steps = None

@@ -461,6 +461,9 @@ CASES: list[Case] = [
          r".toml file", {**config(), "p.toml": "x = 1\n"}),
     Case("predict a folder without a posterior", ("predict", "{cfg}", "--posterior", "{tmp}/sub"),
          r"/sub/posterior.parquet is missing", {**config(), "sub/x": "x"}),
+    Case("predict outside the repository without --posterior", ("predict", "{cfg}"),
+         r"--posterior: not given, and there is no shipped posterior at experiments/calibration/posterior.parquet "
+         r"under .*; run from the repository's top folder or give --posterior FILE", config()),
 ]
 
 
