@@ -3,6 +3,7 @@ or flag and what was expected, exit status 2, no traceback, and no results folde
 
 from __future__ import annotations
 
+import argparse
 import re
 import socket
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from sim.cli import main
+from sim.cli import build_parser, main
 
 #: A small valid experiment: every case below changes one thing.
 GOOD = """
@@ -517,3 +518,19 @@ def test_the_good_config_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["run", str(tmp_path / "cfg.toml"), "--quiet", "--workers", "1", "--out", str(tmp_path / "o")]) == 0
     assert (Path(tmp_path) / "o" / "manifest.json").is_file()
+
+
+@pytest.mark.parametrize("command", sorted(build_parser().commands))
+def test_every_subcommand_names_itself_and_its_help_for_an_unknown_flag(command, tmp_path, monkeypatch, capsys):
+    """``sim <command> ... --no-such-flag``: one line naming the subcommand and pointing to its own --help,
+    before any work (its positional arguments are placeholders that would fail later)."""
+    sub = build_parser().commands[command]
+    positionals = [a for a in sub._actions if not a.option_strings and a.nargs != argparse.SUPPRESS]
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exc:
+        main([command, *(["x"] * len(positionals)), "--no-such-flag"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exc.value.code == 2 and len(err) == 1, err
+    assert err[0] == (f"error: sim {command}: unrecognized arguments: --no-such-flag "
+                      f"(see 'sim {command} --help')"), err[0]
+    assert list(tmp_path.iterdir()) == []
