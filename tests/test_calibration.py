@@ -20,10 +20,19 @@ from sim.cli import main
 from sim.config import ConfigError, build_scenario
 from sim.config.schema import Prior, Target
 from sim.errors import ResultsError
-from sim.fit.abc import FitSettings, fit
+from sim.fit.abc import FitSettings, _sampler, fit
 from sim.fit.distance import MISSING, TARGET_SCALE, resolution, series_squares, target_distance
 from sim.fit.posterior import Posterior, weighted_quantile
-from sim.fit.problem import VARIANTS, Problem, config_value, episode_of, prior_overrides, with_values
+from sim.fit.problem import (
+    VARIANTS,
+    Problem,
+    config_value,
+    episode_of,
+    factor_point,
+    prior_overrides,
+    scaled,
+    with_values,
+)
 from sim.sensitivity import factors, morris_screen, sensitivity, sensitivity_section, sobol_indices
 from sim.store import load_results
 
@@ -140,6 +149,15 @@ def test_malformed_priors_are_refused_when_the_config_loads(tmp_path, prior, mes
         sim.load_config(_episode(tmp_path, "ep_a", [prior]))
 
 
+def test_a_factor_scales_a_configured_value_relative_to_its_point_to_twelve_digits():
+    assert 0.107 * 2.0 / 1.07 != 0.2 and scaled(0.107, 2.0, 1.07) == 0.2  # the decimal product, not the binary one
+    assert scaled(0.3, 1.5, 1.0) == 0.45 and scaled(0.25, 0.2, 0.5) == 0.1
+    assert scaled(1e-7, 3.0, 1.0) == pytest.approx(3e-7, rel=1e-12)  # small values keep their digits
+    korea = sim.load_config(KOREA)
+    news = next(p for p in korea.calibration.priors if p.scales)
+    assert factor_point(korea, news.key) == news.point and factor_point(korea, "no_such_factor") == 1.0
+
+
 def test_with_values_gives_the_scenario_a_full_load_gives():
     s = sim.load_config(KOREA)
     o = {"behaviour.mu": 0.3, "population.inertia.mean": 0.4, "events.park_cabinet.intensity": 0.2,
@@ -234,6 +252,15 @@ def small_fit(tmp_path_factory):
     settings = FitSettings(n=300, seeds=1, population=12, generations=2, models=("contacts", "media_only"),
                            rng_seed=5)
     return tmp, [a, b], fit([a, b], tmp / "out", settings)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_population_stops_after_its_share_of_simulations_however_few_were_accepted(workers):
+    """pyabc bounds a population at population / min_acceptance simulations only if the sampler checks it: a
+    population whose acceptance collapsed ran on past every time budget (a one-episode fit ran 12 minutes on
+    one population after 5 of 10 s each)."""
+    sampler, resources = _sampler(FitSettings(workers=workers))
+    assert sampler.check_max_eval and resources == []
 
 
 def test_a_fit_writes_a_posterior_of_every_parameter_with_its_manifest(small_fit):

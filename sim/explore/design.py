@@ -33,7 +33,7 @@ from sim.errors import ResultsError
 from sim.experiment import Experiment, Sweep, load_experiment
 from sim.explore.config import NEVER, Dimension, ExploreSpec, parse_explore, posterior_path, with_size
 from sim.explore.files import METHOD
-from sim.fit.problem import config_value
+from sim.fit.problem import config_value, factor_point, scaled
 from sim.sampling import latin_hypercube
 
 __all__ = ["STREAM", "Design", "load_exploration", "seed_of"]
@@ -94,7 +94,8 @@ def _scenario_values(spec: ExploreSpec, base: Scenario, n: int, seed: int
         out: dict[str, Any] = {}
         for d in spec.uncertainties:
             value = point[d.name]
-            out |= {k: config_value(base, k) * value for k in d.scales} if d.scales else {d.name: value}
+            at = factor_point(base, d.name)
+            out |= {k: scaled(config_value(base, k), value, at) for k in d.scales} if d.scales else {d.name: value}
         overrides.append(out)
     return points, overrides
 
@@ -134,8 +135,8 @@ def _draw_inputs(records: list[dict[str, Any]], row: pd.Series, applied: dict[st
                  episode: str | None) -> dict[str, Any]:
     """One draw as the analysis sees it: each parameter that applies to this config by its posterior column (a
     factor by its own value, not the keys it scales), at the value the run uses: drawn, fixed by the draw's
-    model variant, or, where the variant does not fit it, as configured (a factor: 1, the configured values
-    themselves)."""
+    model variant, or, where the variant does not fit it, as configured (a factor: the value already in the
+    configured values, :func:`sim.fit.problem.factor_point`)."""
     out: dict[str, Any] = {}
     for record in records:
         column, key = record["column"], record["key"]
@@ -143,7 +144,7 @@ def _draw_inputs(records: list[dict[str, Any]], row: pd.Series, applied: dict[st
             continue
         if record.get("scales"):
             value = float(row[column])
-            out[column] = 1.0 if np.isnan(value) else value
+            out[column] = factor_point(base, key) if np.isnan(value) else value
         elif key in applied:
             out[column] = applied[key]
         else:

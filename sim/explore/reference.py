@@ -44,7 +44,8 @@ def explore_reference() -> str:
            '| `explore.uncertainties."<dotted key>"` | `{low, high}` or list | | the key\'s own range | sampled '
            "(Latin hypercube) per scenario; whole numbers stay whole; not `experiment.*` |",
            "| `explore.uncertainties.<name>` | `{low, high, scales}` | | | a factor multiplying the configured "
-           "values of the dotted keys in `scales` |",
+           "values of the dotted keys in `scales`, relative to a calibration prior's `point` of the same name "
+           "(the factor's value already in them; 1 without such a prior) |",
            '| `explore.levers."<dotted key>"` | list or `{low, high}` | | the key\'s own range | sampled per '
            f'policy; an event\'s `day` may take `"{NEVER}"` (the event does not happen) |',
            '| `explore.outcomes.<name>` | string, `{value, goal}` or `{kind, ...}` | | | an expression giving one '

@@ -29,6 +29,7 @@ import pandas as pd
 
 from sim.config import ConfigError, Scenario
 from sim.episode import ObservedData
+from sim.errors import ResultsError
 from sim.fit.distance import distance, fitted_series, observed_statistics, statistics
 from sim.fit.posterior import Posterior
 from sim.fit.problem import VARIANTS, Problem
@@ -110,9 +111,13 @@ def _sampler(settings: FitSettings) -> tuple[Any, list[Any]]:
                                dashboard_address=None)
         client = Client(cluster)
         return pyabc.sampler.DaskDistributedSampler(dask_client=client), [client, cluster]
+    # check_max_eval: a population ends after population / min_acceptance simulations however few were accepted
+    # (and the fit with it, keeping the populations before). Without it (pyabc's default) a population whose
+    # acceptance collapses runs on, and the time budget, checked between populations, cannot stop it.
+    # pyabc's dask sampler has no such bound.
     if settings.workers > 1:
-        return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=settings.workers), []
-    return pyabc.sampler.SingleCoreSampler(), []
+        return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=settings.workers, check_max_eval=True), []
+    return pyabc.sampler.SingleCoreSampler(check_max_eval=True), []
 
 
 def _file_record(path: Path) -> dict[str, str]:
@@ -176,6 +181,10 @@ def fit(configs: Sequence[str | Path], out: Path, settings: FitSettings, leave_o
             r.close()
     seconds = time.perf_counter() - start
     t = history.max_t
+    if t < 0:
+        raise ResultsError(f"{out}: the fit's first population accepted fewer than {settings.population} particles "
+                           f"within {settings.population / settings.min_acceptance:.0f} simulations (an acceptance "
+                           f"below {settings.min_acceptance}); pyabc's history is in {db}")
     probabilities = history.get_model_probabilities()
     final = probabilities.loc[t]
     parts = []

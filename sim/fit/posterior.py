@@ -31,7 +31,7 @@ import pandas as pd
 from sim.config import ConfigError, Scenario
 from sim.config.schema import Prior
 from sim.errors import ResultsError
-from sim.fit.problem import VARIANTS, config_value
+from sim.fit.problem import VARIANTS, config_value, factor_point, scaled
 
 __all__ = ["MANIFEST", "POSTERIOR", "Posterior", "weighted_quantile"]
 
@@ -114,6 +114,14 @@ class Posterior:
     def median(self, column: str, model: str | None = None) -> float:
         return float(self.quantiles(column, 0.5, model))
 
+    def point_values(self, episode: str, model: str = "contacts") -> dict[str, float]:
+        """What an episode's config takes as its point values: the weighted median of every parameter that
+        ``model`` fits and that acts on ``episode`` (shared, or the episode's own), over all the particles
+        that fit it, whatever their variant. Keyed by the prior's key (a factor by its name, its median being
+        the factor's ``point``)."""
+        return {r["key"]: self.median(r["column"]) for r in self.parameters
+                if model in r["models"] and r["episode"] in (None, episode)}
+
     def draws(self, n: int, seed: int | np.random.SeedSequence) -> pd.DataFrame:
         """``n`` particles drawn with replacement in proportion to their weights (seeded), in draw order."""
         w = self.particles["weight"].to_numpy(dtype=float)
@@ -135,7 +143,6 @@ class Posterior:
             raise ConfigError(f"posterior: unknown model variant {model!r} (known: {', '.join(VARIANTS)})")
         out: dict[str, Any] = dict(VARIANTS[model].fixed)
         skipped: list[str] = []
-        points = {p.key: p.point for p in scenario.calibration.priors if p.scales}
         for record in self.parameters:
             column, own = record["column"], record["episode"]
             value = float(draw[column])
@@ -151,5 +158,6 @@ class Posterior:
                 except KeyError:
                     skipped.append(f"{column}: this config has no {key}")
                     continue
-                out[key] = configured * value / points.get(record["key"], 1.0) if record.get("scales") else value
+                out[key] = (scaled(configured, value, factor_point(scenario, record["key"])) if record.get("scales")
+                            else value)
         return out, skipped

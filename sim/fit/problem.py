@@ -24,7 +24,7 @@ from sim.config.loading import read_toml_file
 from sim.config.schema import Prior
 
 __all__ = ["VARIANTS", "Episode", "FitParameter", "Problem", "Variant", "config_value", "episode_of",
-           "prior_overrides", "with_values"]
+           "factor_point", "prior_overrides", "scaled", "with_values"]
 
 
 @dataclass(frozen=True)
@@ -91,13 +91,28 @@ def config_value(scenario: Scenario, key: str) -> Any:
     return node
 
 
+def scaled(configured: float, factor: float, point: float) -> float:
+    """A configured value under a factor: ``configured * factor / point``, to 12 significant digits. The
+    configured value holds the factor's ``point`` already (written in decimal, both rounded), so at the factor's
+    ends the product may differ from the decimal one in the last binary place: 0.542 x 2 / 1.08 is not 1.0
+    exactly. Twelve digits keep every digit a config can mean and drop that noise, so a range check at an end
+    of the factor's prior sees the value its decimals give."""
+    return float(f"{configured * factor / point:.12g}")
+
+
+def factor_point(scenario: Scenario, name: str) -> float:
+    """The value of factor ``name`` already in the scenario's configured values: its prior's ``point``, or 1
+    if the scenario declares no prior of that name."""
+    return next((p.point for p in scenario.calibration.priors if p.key == name and p.scales), 1.0)
+
+
 def prior_overrides(base: Scenario, priors: Sequence[Prior], values: Sequence[float]) -> dict[str, Any]:
     """Dotted-key overrides for ``values`` of ``priors``: a key's value, or for a factor the configured value
     of each key it scales times factor / point (the configured values include the factor's point value)."""
     out: dict[str, Any] = {}
     for prior, v in zip(priors, values, strict=True):
         if prior.scales:
-            out |= {k: config_value(base, k) * v / prior.point for k in prior.scales}
+            out |= {k: scaled(config_value(base, k), v, prior.point) for k in prior.scales}
         else:
             out[prior.key] = v
     return out
