@@ -75,9 +75,13 @@ def display(path: str | Path) -> str:
 
 
 def link(figure: str | Path) -> str:
-    """A figure's link in the report, which lives in docs/: relative when the figure is under docs/."""
+    """A figure's link in the report, which lives in docs/: a path relative to docs/ for a figure given
+    relative to the working directory (``docs/x.png`` -> ``x.png``, ``experiments/x.png`` ->
+    ``../experiments/x.png``), else the absolute path (a figure outside the repository)."""
     figure = str(figure)
-    return figure.removeprefix("docs/") if figure.startswith("docs/") else str(Path(figure).resolve())
+    if figure.startswith("docs/"):
+        return figure.removeprefix("docs/")
+    return str(Path(figure).resolve()) if Path(figure).is_absolute() else f"../{figure}"
 
 
 def save_figure(fig: plt.Figure, path: Path, dpi: int = 130) -> Path:

@@ -35,6 +35,8 @@ __all__ = ["CALIBRATION_DIR", "Interval", "calibration_section", "intervals"]
 
 #: The shipped posterior and its manifest, relative to the working directory.
 CALIBRATION_DIR = Path("experiments") / "calibration"
+#: Where fits of each episode alone live, one folder per episode, inside the calibration folder.
+PER_EPISODE = "per_episode"
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,29 @@ def convergence(generations: list[dict]) -> str:
     return (f"**Convergence**: the last population lowered the threshold by {drop:.0%} "
             f"({generations[-2]['epsilon']:.4g} to {last['epsilon']:.4g}), with {ess}. By the rule that a fit has "
             f"converged when its threshold falls by at most {CONVERGED_DROP:.0%} a population, this fit {verdict}.")
+
+
+def per_episode(folder: Path, models: list[str], numbers: dict[str, float]) -> list[str]:
+    """The model selection of each episode fitted alone (``<folder>/per_episode/<episode>/``), as report lines
+    (none if no such fit is shipped); each probability into ``numbers`` as ``p_<episode>_<model>``."""
+    fits = sorted(p.parent for p in (folder / PER_EPISODE).glob(f"*/{POSTERIOR}"))
+    if not fits:
+        return []
+    lines = ["**Model selection, episode by episode** (each episode fitted alone, same priors and variants: "
+             f"`{display(folder / PER_EPISODE)}/<episode>/`, the command in each manifest):", "",
+             "| episode | populations of | final threshold | last fall | " + " | ".join(models) + " | prefers |",
+             "|---|---|---|---|" + "---|" * (len(models) + 1)]
+    for fit in fits:
+        m = Posterior.load(fit).manifest
+        episode, g = m["configs"][0]["episode"], m["generations"]
+        drop = 1 - g[-1]["epsilon"] / g[-2]["epsilon"] if len(g) > 1 else float("nan")
+        probs = m["model_probabilities"]
+        numbers |= {f"p_{episode}_{k}": float(probs.get(k, 0.0)) for k in models}
+        cells = " | ".join(f"{probs.get(k, 0.0):.3f}" if k in m["models"] else "—" for k in models)
+        lines.append(f"| {episode} | {len(g)} × {m['settings']['population']} | {g[-1]['epsilon']:.4g} | {drop:.0%} | "
+                     f"{cells} | {max(probs, key=probs.get)} |")
+    return [*lines, "", f"A fall of the threshold above {CONVERGED_DROP:.0%} in the last population: that fit has "
+            "not converged either, and its probabilities are as unsettled as the joint fit's.", ""]
 
 
 def intervals(scenario: Scenario, runs: list[pd.DataFrame], forecasts: bool = False) -> dict[str, Interval]:
@@ -143,6 +168,8 @@ def calibration_section(folder: Path = CALIBRATION_DIR, quick: bool = False, fig
     lines += ["", f"The data prefer **{best}** ({models[best]:.2f}): {m['models'][best]}. "
               + ("; ".join(f"{k}: {m['models'][k]}" for k in models if k != best)) + ".", ""]
     lines += [convergence(m["generations"]), ""]
+    numbers: dict[str, float] = {}
+    lines += per_episode(folder, list(models), numbers)
     # Parameters against data points.
     lines += ["**Parameters against data points** (a data point: one fitted series value or one target):", "",
               "| episode | fitted parameters (model " + best + ") | data points |", "|---|---|---|"]
@@ -155,7 +182,6 @@ def calibration_section(folder: Path = CALIBRATION_DIR, quick: bool = False, fig
     # Identification.
     lines += ["**What the data identify** (weighted over the particles of every variant that fits the parameter):",
               "", "| parameter | prior | median | 90 % interval | interval / prior |", "|---|---|---|---|---|"]
-    numbers: dict[str, float] = {}
     for r in posterior.parameters:
         q05, q50, q95 = posterior.quantiles(r["column"], np.array([0.05, 0.5, 0.95]))
         share = (q95 - q05) / (r["high"] - r["low"])
