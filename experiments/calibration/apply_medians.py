@@ -25,7 +25,7 @@ from pathlib import Path
 from sim import load_config
 from sim.fit.posterior import Posterior
 from sim.fit.problem import config_value
-from sim.validation.calibration import CONVERGED_DROP
+from sim.validation.calibration import converged, last_fall
 
 NOTE = "joint posterior median (experiments/calibration)"
 
@@ -60,8 +60,8 @@ def header(post: Posterior, values: dict[str, float]) -> str:
     probs = m["model_probabilities"]
     best = max(probs, key=probs.get)
     gens = m["generations"]
-    drop = 1 - gens[-1]["epsilon"] / gens[-2]["epsilon"] if len(gens) > 1 else 1.0
-    verdict = "not converged" if drop > CONVERGED_DROP else "converged"
+    drop = last_fall(gens)
+    verdict = "converged" if converged(gens) else "not converged"
     listed = ", ".join(f"{k.split('.')[-1] if not k.startswith('population') else 'inertia.mean'} {fmt(v)}"
                        for k, v in values.items())
     mu = m["model_fixed"].get(best, {})

@@ -89,13 +89,14 @@ def _scenario_values(spec: ExploreSpec, base: Scenario, n: int, seed: int
     if not spec.uncertainties:
         return [{} for _ in range(n)], [{} for _ in range(n)]
     points = latin_hypercube([d.parameter() for d in spec.uncertainties], n, seed_of(seed, _SCENARIOS))
+    at = {d.name: factor_point(base, d.name) for d in spec.uncertainties if d.scales}
     overrides = []
     for point in points:
         out: dict[str, Any] = {}
         for d in spec.uncertainties:
             value = point[d.name]
-            at = factor_point(base, d.name)
-            out |= {k: scaled(config_value(base, k), value, at) for k in d.scales} if d.scales else {d.name: value}
+            out |= ({k: scaled(config_value(base, k), value, at[d.name]) for k in d.scales} if d.scales
+                    else {d.name: value})
         overrides.append(out)
     return points, overrides
 

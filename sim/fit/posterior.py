@@ -152,12 +152,12 @@ class Posterior:
                 skipped.append(f"{column}: the {own} episode's own")
                 continue
             keys = record.get("scales") or [record["key"]]
+            point = factor_point(scenario, record["key"]) if record.get("scales") else 1.0
             for key in keys:
                 try:
                     configured = config_value(scenario, key)
                 except KeyError:
                     skipped.append(f"{column}: this config has no {key}")
                     continue
-                out[key] = (scaled(configured, value, factor_point(scenario, record["key"])) if record.get("scales")
-                            else value)
+                out[key] = scaled(configured, value, point) if record.get("scales") else value
         return out, skipped

@@ -68,6 +68,18 @@ class Interval:
 CONVERGED_DROP = 0.05
 
 
+def last_fall(generations: list[dict]) -> float:
+    """The share by which a fit's last population lowered the acceptance threshold (NaN with one population)."""
+    if len(generations) < 2:
+        return float("nan")
+    return 1 - generations[-1]["epsilon"] / generations[-2]["epsilon"]
+
+
+def converged(generations: list[dict]) -> bool:
+    """Whether the last population lowered the threshold by at most :data:`CONVERGED_DROP` (one population: no)."""
+    return last_fall(generations) <= CONVERGED_DROP
+
+
 def convergence(generations: list[dict]) -> str:
     """One sentence on whether the fit converged: the last population's fall of the threshold and its
     effective sample size."""
@@ -75,9 +87,9 @@ def convergence(generations: list[dict]) -> str:
     ess = f"an effective sample size of {last.get('ess', float('nan')):.0f} of {last['particles']}"
     if len(generations) < 2:
         return f"**Convergence**: one population only ({ess}): not converged."
-    drop = 1 - last["epsilon"] / generations[-2]["epsilon"]
-    verdict = ("has **not converged**: its posterior is wider, and its model probabilities less settled, than a "
-               "longer fit's would be" if drop > CONVERGED_DROP else "has converged")
+    drop = last_fall(generations)
+    verdict = ("has converged" if converged(generations) else "has **not converged**: its posterior is wider, and "
+               "its model probabilities less settled, than a longer fit's would be")
     return (f"**Convergence**: the last population lowered the threshold by {drop:.0%} "
             f"({generations[-2]['epsilon']:.4g} to {last['epsilon']:.4g}), with {ess}. By the rule that a fit has "
             f"converged when its threshold falls by at most {CONVERGED_DROP:.0%} a population, this fit {verdict}.")
@@ -96,12 +108,11 @@ def per_episode(folder: Path, models: list[str], numbers: dict[str, float]) -> l
     for fit in fits:
         m = Posterior.load(fit).manifest
         episode, g = m["configs"][0]["episode"], m["generations"]
-        drop = 1 - g[-1]["epsilon"] / g[-2]["epsilon"] if len(g) > 1 else float("nan")
         probs = m["model_probabilities"]
         numbers |= {f"p_{episode}_{k}": float(probs.get(k, 0.0)) for k in models}
         cells = " | ".join(f"{probs.get(k, 0.0):.3f}" if k in m["models"] else "—" for k in models)
-        lines.append(f"| {episode} | {len(g)} × {m['settings']['population']} | {g[-1]['epsilon']:.4g} | {drop:.0%} | "
-                     f"{cells} | {max(probs, key=probs.get)} |")
+        lines.append(f"| {episode} | {len(g)} × {m['settings']['population']} | {g[-1]['epsilon']:.4g} | "
+                     f"{last_fall(g):.0%} | {cells} | {max(probs, key=probs.get)} |")
     return [*lines, "", f"A fall of the threshold above {CONVERGED_DROP:.0%} in the last population: that fit has "
             "not converged either, and its probabilities are as unsettled as the joint fit's.", ""]
 
