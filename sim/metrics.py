@@ -102,14 +102,17 @@ def monthly_shares(day: int, names: tuple[str, ...], uses: np.ndarray, left: np.
     return out
 
 
-def segment_shares(names: tuple[str, ...], uses: np.ndarray, engaged: np.ndarray) -> dict[str, float]:
+def segment_shares(names: tuple[str, ...], engaged_uses: np.ndarray, active: np.ndarray, n: int
+                   ) -> dict[str, float]:
     """``engaged_active_<p>`` and ``general_active_<p>``: the share of the engaged segment, and of the other
-    users, active on each platform (the data say the adopters were politically engaged early adopters)."""
-    out = {}
-    for segment, members in (("engaged", uses[engaged]), ("general", uses[~engaged])):
-        for k, p in enumerate(names):
-            out[f"{segment}_active_{p}"] = float(np.count_nonzero((members >> k) & 1) / len(members))
-    return out
+    users, active on each platform (the data say the adopters were politically engaged early adopters), from
+    the engaged users' platform use ``engaged_uses`` (bit sets), everyone's ``active`` count per platform (the
+    first K observation counts) and the ``n`` users in all: the other users' counts are the difference, so
+    only the engaged segment is read."""
+    m = len(engaged_uses)
+    on = [np.count_nonzero((engaged_uses >> k) & 1) for k in range(len(names))]
+    out = {f"engaged_active_{p}": float(on[k] / m) for k, p in enumerate(names)}
+    return out | {f"general_active_{p}": float((int(active[k]) - on[k]) / (n - m)) for k, p in enumerate(names)}
 
 
 def weekly_ratio(ts: pd.DataFrame, rival: str, incumbent: str) -> pd.Series:

@@ -61,6 +61,8 @@ class DailyCycle(ABC):
         self.records = []
         #: Changes of primary platform so far, over all users (observation only).
         self.flips = 0
+        #: The engaged segment's users (indices), whose platform use the time series reports apart.
+        self.engaged_users = np.flatnonzero(world.traits.engaged)
         from sim.episode import reads_monthly  # the expressions' parser: only needed here
 
         k = len(scenario.platforms)
@@ -104,16 +106,15 @@ class DailyCycle(ABC):
     def record(self) -> None:
         """Observe today's state (one row of the time series)."""
         state = self.user_state()
-        row = metrics.observe(self.day, self.platforms.names, self.platforms.incumbent, self.observation_counts(),
-                              state.effective_alarm)
+        counts = self.observation_counts()
+        row = metrics.observe(self.day, self.platforms.names, self.platforms.incumbent, counts, state.effective_alarm)
         if len(state.salience):
             row["mean_salience"] = float(np.mean(state.salience))
         if self.left is not None:
             row |= metrics.monthly_shares(self.day, self.platforms.names, self.uses, self.left)
         row["primary_flips"] = self.flips / len(state.uses)
-        engaged = self.traits.engaged
-        if 0 < np.count_nonzero(engaged) < len(engaged):
-            row |= metrics.segment_shares(self.platforms.names, self.uses, engaged)
+        if 0 < len(self.engaged_users) < self.n:
+            row |= metrics.segment_shares(self.platforms.names, self.uses[self.engaged_users], counts, self.n)
         broken = [key for key, value in row.items() if not math.isfinite(value)]
         if broken:
             raise FloatingPointError(f"day {self.day}: {', '.join(broken)} is not a finite number; the users' "

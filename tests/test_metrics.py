@@ -153,7 +153,11 @@ def test_a_monthly_user_was_active_on_some_day_of_the_last_thirty():
 
 
 def test_segment_shares_count_each_segments_users_on_each_platform():
-    uses = np.array([0b01, 0b11, 0b10, 0b01, 0b11], dtype=np.uint8)
-    engaged = np.array([True, True, False, False, False])
-    assert metrics.segment_shares(("a", "b"), uses, engaged) == {
-        "engaged_active_a": 1.0, "engaged_active_b": 0.5, "general_active_a": 2 / 3, "general_active_b": 2 / 3}
+    uses = np.array([0b01, 0b11, 0b10, 0b01, 0b11, 0b100], dtype=np.uint8)  # engaged: users 0 and 1
+    active = metrics.count_state(UserState(uses=uses, primary=np.zeros(6, np.int8), alarm=np.zeros(6),
+                                           heard=np.zeros(6, np.int32), ever=uses,
+                                           adoptions=np.zeros((6, 3), np.uint16)), 0)
+    assert active[:3].tolist() == [4, 3, 1]
+    assert metrics.segment_shares(("a", "b", "c"), uses[:2], active, 6) == {
+        "engaged_active_a": 1.0, "engaged_active_b": 0.5, "engaged_active_c": 0.0,
+        "general_active_a": 2 / 4, "general_active_b": 2 / 4, "general_active_c": 1 / 4}
