@@ -131,6 +131,25 @@ def test_outcomes_of_a_run_are_read_from_its_time_series():
     }, nan_ok=True)
 
 
+def test_outcomes_read_the_primary_flips_of_the_last_day_and_each_segments_peak_of_each_rival():
+    days = np.arange(5)
+    ts = pd.DataFrame({
+        "day": days, "active_kakao": [1.0, 0.99, 0.98, 0.99, 0.99], "active_telegram": [0.0, 0.1, 0.2, 0.1, 0.1],
+        "adopters_telegram": [0.0, 0.1, 0.2, 0.2, 0.2], "adoptions_telegram": [0.0, 0.1, 0.2, 0.2, 0.2],
+        "multihoming": [0.0, 0.1, 0.2, 0.1, 0.1], "exit_kakao": [0.0] * 5, "mean_alarm": [0.1] * 5,
+        "primary_flips": [0.0, 0.01, 0.03, 0.06, 0.07],               # cumulative: the last day's is the run's
+        "engaged_active_telegram": [0.0, 0.5, 0.4, 0.3, 0.2],          # peaks on different days from the
+        "general_active_telegram": [0.0, 0.02, 0.05, 0.08, 0.04],      # whole population's
+    })
+    out = metrics.outcomes(ts, ("kakao", "telegram"), 0)
+    assert out["primary_flips"] == 0.07
+    assert out["peak_engaged_telegram"] == 0.5
+    assert out["peak_general_telegram"] == 0.08
+    without = metrics.outcomes(ts.drop(columns=["primary_flips", "engaged_active_telegram",
+                                                "general_active_telegram"]), ("kakao", "telegram"), 0)
+    assert not {"primary_flips", "peak_engaged_telegram", "peak_general_telegram"} & set(without)
+
+
 def test_drops_are_noted_on_the_day_a_user_stops_using_a_platform():
     left = np.full((3, 3), -1000, dtype=np.int32)
     before = np.array([0b011, 0b101, 0b001], dtype=np.uint8)
