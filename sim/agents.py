@@ -115,18 +115,25 @@ class UserAgent(FixedAgent):
 
     # The daily step --------------------------------------------------------------------------------------
     def step(self, u: np.ndarray) -> None:
-        """Word of mouth, forgetting and tomorrow's platforms, from what the contacts did today
-        (``rules.user_day``). The decisions are applied in :meth:`advance`, so that every user decides from
-        the same day. ``u`` is the model's uniform draws of the day, one row per user."""
+        """Word of mouth and forgetting (``rules.daily_alarm``), then tomorrow's platforms from what the
+        contacts did today (``rules.decide``, unless ``rules.keeps_platforms``). The decisions are applied in
+        :meth:`advance`, so that every user decides from the same day. ``u`` is the model's uniform draws of
+        the day, one row per user."""
         m = self.model
         if m.fresh_total >= 0:  # word of mouth from everyone else
             fresh, listeners = m.fresh_total - self.buzzing, len(m.users) - 1
         else:
             fresh, listeners = self.fresh, self.degree
-        self.alarm, self.salience, uses, primary, adopted = rules.user_day(
-            m.rule, m.parameters, m.platforms.table, m.platforms.incumbent, self.concern, self.inertia,
-            self.threshold, self.taste, self.counts, self.degree, self.alarm, self.salience, fresh, listeners,
-            self.uses, self.primary, u, self.node, m.platforms.disruption)
+        b, p = m.parameters, m.platforms
+        self.alarm, self.salience = rules.daily_alarm(b, self.concern, self.alarm, self.salience, fresh, listeners)
+        mine = u[self.node]
+        if rules.keeps_platforms(m.rule, b, mine, self.uses, self.primary):
+            return
+        exposure, appeal = p.table
+        uses, primary, adopted = rules.decide(
+            m.rule, b, p.incumbent, self.concern, self.inertia, self.threshold, self.taste,
+            rules.effective_alarm(self.alarm, self.salience), exposure, appeal, self.counts, self.degree,
+            self.uses, self.primary, mine, p.disruption)
         if uses != self.uses or primary != self.primary:
             self._next = (uses, primary, adopted)
             m.movers.append(self)

@@ -110,6 +110,7 @@ class ArrayModel(DailyCycle):
         self._u = np.empty(init.active.shape)
         self._room = np.empty((len(self.bounds) - 1, init.active.shape[1]), dtype=np.int64)  # per block
         self._change = np.zeros((len(self.bounds) - 1, 4 * init.active.shape[1] + 4), dtype=np.int64)
+        self._listed = np.empty((len(self.bounds) - 1, loops.CHUNK_USERS), dtype=np.int64)
         self._counted: np.ndarray | None = None  # the platform use the counts are of
         #: Running totals of the observation counts (metrics.count_state), updated by each day's changes.
         self.totals = metrics.count_state(self.user_state(), self.platforms.incumbent)
@@ -190,10 +191,10 @@ class ArrayModel(DailyCycle):
                 self._next_uses, self._next_primary, self.ever, self.adoptions)
         self._change[:] = 0
         if self._parallel():
-            loops.day_blocks(self.bounds, *args, self._room, self._change)
+            loops.day_blocks(self.bounds, *args, self._room, self._change, self._listed)
             self.totals += self._change.sum(axis=0)
         else:
-            loops.day_block(0, self.n, *args, self._room[0], self._change[0])
+            loops.day_block(0, self.n, *args, self._room[0], self._change[0], self._listed[0])
             self.totals += self._change[0]
         self.uses, self._next_uses = self._next_uses, self.uses
         self.primary, self._next_primary = self._next_primary, self.primary

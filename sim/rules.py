@@ -2,9 +2,10 @@
 numba (:mod:`sim.jit`).
 
 Both engines call these functions and no copy of them: the Mesa engine's ``UserAgent`` calls
-:func:`user_day` for itself with plain numbers and its own small arrays; the array engine calls it from its
-compiled loop over users (:mod:`sim.loops`). So for the same inputs both compute the same numbers with the
-same floating-point operations, and their trajectories are identical.
+:func:`daily_alarm`, :func:`keeps_platforms` and :func:`decide` for itself with plain numbers and its own
+small arrays; the array engine calls them from its compiled loops over users (:mod:`sim.loops`). So for the
+same inputs both compute the same numbers with the same floating-point operations, and their trajectories
+are identical.
 
 Conventions:
 
@@ -36,9 +37,11 @@ __all__ = [
     "chance",
     "choose_primary",
     "contact_share",
+    "daily_alarm",
     "decide",
     "effective_alarm",
     "forget",
+    "keeps_platforms",
     "logistic",
     "outage_push",
     "parameters",
@@ -46,7 +49,6 @@ __all__ = [
     "switching_gap",
     "threshold",
     "use_value",
-    "user_day",
     "word_of_mouth",
 ]
 
@@ -260,20 +262,28 @@ def decide(rule, b, incumbent, concern, inertia, phi, taste, alarm, exposure, ap
     return bass(b, incumbent, counts, degree, uses, primary, u)
 
 
-def user_day(rule, b, platforms, incumbent, concern, inertia, phi, taste, counts, degree, alarm, salience, fresh,
-             listeners, uses, primary, u, node, disruption):
-    """One user's day after the events (MODEL.md 3, phases 2-4): word of mouth from ``fresh`` of the
-    ``listeners`` it hears from (its ``degree`` contacts; everyone else with word of mouth from the whole
-    population) (a share ``1 - salience`` of it to the slow alarm, ``salience`` to the fast salience),
-    forgetting (alarm toward ``r_base c`` at ``delta``, salience toward 0 at ``salience_decay``), then the
-    decisions from the effective alarm with the uniforms ``u[node]``. ``platforms`` holds the platforms'
-    exposure (row 0) and appeal (row 1). Returns (alarm, salience, uses, primary, adopted)."""
+def daily_alarm(b, concern, alarm, salience, fresh, listeners):
+    """One user's alarm and salience after the day's word of mouth and forgetting (MODEL.md 3, phase 2): word
+    of mouth from ``fresh`` of the ``listeners`` it hears from (its contacts; everyone else with word of mouth
+    from the whole population), a share ``1 - salience`` of it to the slow ``alarm``, ``salience`` to the fast
+    ``salience``; then alarm is forgotten toward ``r_base c`` at ``delta``, salience toward 0 at
+    ``salience_decay``. Returns (alarm, salience); the decisions see their :func:`effective_alarm`."""
     r = forget(word_of_mouth(alarm, fresh, listeners, b[MU] * (1.0 - b[SALIENCE])), b[R_BASE] * concern, b[DELTA])
     s = forget(word_of_mouth(salience, fresh, listeners, b[MU] * b[SALIENCE]), 0.0, b[SALIENCE_DECAY])
-    new_uses, new_primary, adopted = decide(rule, b, incumbent, concern, inertia, phi, taste, effective_alarm(r, s),
-                                            platforms[0], platforms[1], counts, degree, uses, primary, u[node],
-                                            disruption)
-    return r, s, new_uses, new_primary, adopted
+    return r, s
+
+
+def keeps_platforms(rule, b, u, uses, primary):
+    """Whether the day's decisions (:func:`decide`, uniforms ``u``) surely leave a user's platforms and
+    primary as they are, so that they need not be made: under :func:`ppm`, a user on its primary alone (no
+    platform to drop, no primary to choose) whose uniforms of the other platforms are all at or above ``lam``
+    (no adoption of a rival, no return to the incumbent, each of probability at most ``lam``). On such a
+    user :func:`decide` returns ``(uses, primary, 0)``; most users are such on most days. False under the
+    other rules."""
+    fires = False
+    for k in range(len(u)):
+        fires |= (u[k] < b[LAM]) & (k != primary)
+    return rule == PPM and uses == 1 << primary and not fires
 
 
 # Compiled in place (sim/jit.py says why they are not decorated). Callers and the other kernels use these.
@@ -294,4 +304,5 @@ ppm = jit(ppm, inline=True)
 threshold = jit(threshold, inline=True)
 bass = jit(bass, inline=True)
 decide = jit(decide, inline=True)
-user_day = jit(user_day, inline=True)
+daily_alarm = jit(daily_alarm, inline=True)
+keeps_platforms = jit(keeps_platforms, inline=True)

@@ -97,9 +97,11 @@ def test_the_changed_users_are_found_in_order_with_the_entries_of_their_rows(thr
     counter = counter_of(long_path(), threads)
     flag = np.zeros(N_LONG, bool)
     flag[CHANGED] = True
-    users, entries = counter._changes(counter.encode([flag]))
-    assert users.tolist() == CHANGED
-    assert entries == 1 + 2 + 2 + 2 + 1                                    # the ends of the path have one contact
+    codes = counter.encode([flag])
+    tallies = counter._tally(codes)
+    assert counter._changed_users(codes, tallies).tolist() == CHANGED
+    assert tallies[:, 0].sum() == len(CHANGED)
+    assert tallies[:, 1].sum() == 1 + 2 + 2 + 2 + 1                      # the ends of the path have one contact
 
 
 def test_incremental_updates_on_two_threads_span_several_blocks_of_users():
@@ -109,3 +111,23 @@ def test_incremental_updates_on_two_threads_span_several_blocks_of_users():
     flag[CHANGED] = True
     counter.update(counter.encode([flag]))
     np.testing.assert_array_equal(counter.count(0), a @ flag.astype(np.int64))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_full_count_sums_rows_across_chunks_of_running_totals(threads):
+    """Rows that cross a chunk of RUN_ENTRIES entries, a hub row longer than a chunk, and rows without
+    entries at the start, in the middle and at the end: each user's count is its row of the adjacency matrix
+    times the flags, for two flags."""
+    n = 3 * counts.RUN_ENTRIES
+    rng = np.random.default_rng(5)
+    g = nx.gnm_random_graph(n, 4 * n, seed=7)
+    g.remove_edges_from(list(g.edges(0)) + list(g.edges(n // 2)) + list(g.edges(n - 1)))   # three isolated
+    g.add_edges_from((1, v) for v in range(2, counts.RUN_ENTRIES + 500))                  # a hub of > a chunk
+    sg = network.from_networkx(g)
+    counter = counts.ContactCounts(sg.indptr, sg.indices, 2, threads=threads)
+    flags = [rng.random(n) < 0.3, rng.random(n) < 0.6]
+    counter.update(counter.encode(flags))
+    a = sg.adjacency()
+    assert counter.degree[[0, n // 2, n - 1]].tolist() == [0, 0, 0] and counter.degree[1] > counts.RUN_ENTRIES
+    for f in (0, 1):
+        np.testing.assert_array_equal(counter.count(f), a @ flags[f].astype(np.int64))

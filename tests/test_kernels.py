@@ -32,7 +32,8 @@ PERTURBED = {
     "choose_primary": "lambda b, primary, *a: primary if (a[-1] >> primary) & 1 else orig(b, primary, *a)",
     "ppm": "lambda *a: orig(*a[:-1], a[-1] + 0.3)",
     "decide": "lambda *a: orig(*a[:4], a[4] * 0.5, *a[5:])",
-    "user_day": "lambda *a: orig(*a[:10], a[10] * 0.9, *a[11:])",
+    "daily_alarm": "lambda b, concern, r, *a: orig(b, concern, r * 0.9, *a)",
+    "keeps_platforms": "lambda rule, b, u, uses, primary: orig(rule, b, u * 1.5, uses, primary)",
     "effective_alarm": "lambda r, s: orig(r, s) * 0.8",
 }
 

@@ -2,9 +2,10 @@
 compiled loops over users (sim/loops.py) against the rules they call (docs/MODEL.md 3, 7.2 and 9).
 
 The loops are checked by building each user's inputs independently (contacts counted from the adjacency
-matrix, fresh news from ``heard``) and calling ``rules.user_day`` on them: the loops must give every user
-exactly that, touch no user outside their block, and keep the observation counts and the bookkeeping of
-platforms ever used and adoption events in step.
+matrix, fresh news from ``heard``) and calling the rules on them (:func:`user_day`: ``rules.daily_alarm``,
+then ``rules.decide`` for every user): the loops must give every user exactly that, whichever users they skip
+the decisions of and however they cut the users into chunks, touch no user outside their block, and keep the
+observation counts and the bookkeeping of platforms ever used and adoption events in step.
 """
 
 from __future__ import annotations
@@ -102,6 +103,15 @@ U[4, 0] = 0.0    # user 4 returns to the incumbent
 U[5, 1] = 0.0    # user 5 adopts rival 1
 
 
+def user_day(rule, b, i, counts, degree, alarm, salience, fresh, listeners):
+    """User i's day by the rules: word of mouth and forgetting, then the decisions from its effective alarm
+    (every user decides here: none is skipped)."""
+    r, s = rules.daily_alarm(b, TRAITS.concern[i], alarm, salience, fresh, listeners)
+    return (r, s, *rules.decide(rule, b, INC, TRAITS.concern[i], TRAITS.inertia[i], TRAITS.threshold[i], TASTE[i],
+                                rules.effective_alarm(r, s), PLATFORMS[0], PLATFORMS[1], counts, degree,
+                                int(USES[i]), int(PRIMARY[i]), U[i], 0.0))
+
+
 class Day:
     """The inputs and outputs of one run of the day loops over the six users, with ``heard`` and ``uses``
     encoded for the contact counts first."""
@@ -128,9 +138,9 @@ class Day:
                 self.counter.contacts, U, 0.0, self.fresh_total, self.codes, self.next_uses, self.next_primary,
                 self.ever, self.adoptions)
 
-    def run_block(self, lo: int, hi: int) -> np.ndarray:
+    def run_block(self, lo: int, hi: int, chunk: int = 6) -> np.ndarray:
         change = np.zeros(4 * K + 4, dtype=np.int64)
-        loops.day_block(lo, hi, *self.args(), np.zeros(K, dtype=np.int64), change)
+        loops.day_block(lo, hi, *self.args(), np.zeros(K, dtype=np.int64), change, np.empty(chunk, np.int64))
         return change
 
     def expected(self, i: int) -> tuple[float, int, int, int]:
@@ -138,9 +148,7 @@ class Day:
         active = (USES[:, None] >> np.arange(K)) & 1
         fresh = DAY - HEARD < BUZZ_DAYS
         row = self.adjacency[i]
-        return rules.user_day(self.rule, B, PLATFORMS, INC, TRAITS.concern[i], TRAITS.inertia[i],
-                              TRAITS.threshold[i], TASTE[i], row @ active, row.sum(), self.alarm[i], 0.0,
-                              int(row @ fresh), row.sum(), int(USES[i]), int(PRIMARY[i]), U, i, 0.0)
+        return user_day(self.rule, B, i, row @ active, row.sum(), self.alarm[i], 0.0, int(row @ fresh), row.sum())
 
 
 def test_codes_flag_fresh_news_in_bit_0_and_each_platform_in_use_above_it():
@@ -171,6 +179,31 @@ def test_each_users_day_is_the_rules_day_from_its_contacts_counted_this_morning(
     assert day.next_uses[untouched].tolist() == [99, 99] and day.next_primary[untouched].tolist() == [99, 99]
 
 
+@pytest.mark.parametrize("chunk", [1, 2, 4, 6])
+def test_users_whose_decisions_can_change_nothing_are_skipped_with_the_same_day_in_any_chunks(chunk):
+    quiet = U.copy()
+    quiet[0] = [0.0, HIGH, HIGH]  # user 0, on the incumbent alone: only its own platform's draw is below lam
+    quiet[4] = HIGH               # user 4, on rival 1 alone: no draw below lam
+    globals()["U"], before = quiet, U
+    try:
+        day = Day(rules.PPM)
+        expected = [day.expected(i) for i in range(6)]
+        state = metrics.count_state(UserState(USES, PRIMARY, day.alarm, HEARD, EVER, day.adoptions.copy()), INC)
+        adoptions = day.adoptions.copy()
+        change = day.run_block(0, 6, chunk)
+        skipped = [rules.keeps_platforms(rules.PPM, B, quiet[i], int(USES[i]), int(PRIMARY[i])) for i in range(6)]
+    finally:
+        globals()["U"] = before
+    assert skipped == [True, False, False, False, True, False]
+    for i, (r, _, uses, primary, adopted) in enumerate(expected):
+        assert (day.alarm[i], day.next_uses[i], day.next_primary[i]) == (r, uses, primary), f"user {i}"
+        np.testing.assert_array_equal(day.adoptions[i], adoptions[i] + ((adopted >> np.arange(K)) & 1))
+    assert [e[2] for e in expected] == [0b001, 0b011, 0b011, 0b011, 0b010, 0b111]  # 0 and 4 keep theirs
+    after = metrics.count_state(UserState(day.next_uses, day.next_primary, day.alarm, HEARD, day.ever,
+                                          day.adoptions), INC)
+    np.testing.assert_array_equal(change, after - state)
+
+
 def test_the_loop_keeps_each_users_salience_when_the_scenario_splits_news_between_alarm_and_salience():
     day = Day(rules.PPM)
     day.salience = np.array([0.0, 0.5, 0.1, 0.9, 0.3, 0.2])
@@ -182,13 +215,12 @@ def test_the_loop_keeps_each_users_salience_when_the_scenario_splits_news_betwee
     expected = []
     for i in range(6):
         row = day.adjacency[i]
-        expected.append(rules.user_day(rules.PPM, b, PLATFORMS, INC, TRAITS.concern[i], TRAITS.inertia[i],
-                                       TRAITS.threshold[i], TASTE[i], row @ active, row.sum(), day.alarm[i],
-                                       before[i], int(row @ fresh), row.sum(), int(USES[i]), int(PRIMARY[i]), U, i,
-                                       0.0))
+        expected.append(user_day(rules.PPM, b, i, row @ active, row.sum(), day.alarm[i], before[i],
+                                 int(row @ fresh), row.sum()))
     args = list(day.args())
     args[1] = b
-    loops.day_block(0, 6, *args, np.zeros(K, dtype=np.int64), np.zeros(4 * K + 4, dtype=np.int64))
+    loops.day_block(0, 6, *args, np.zeros(K, dtype=np.int64), np.zeros(4 * K + 4, dtype=np.int64),
+                    np.empty(6, np.int64))
     assert day.salience.tolist() == [e[1] for e in expected]
     assert day.alarm.tolist() == [e[0] for e in expected]
     assert (day.salience != before).any() and (day.salience < before).any()     # word of mouth and decay
@@ -230,7 +262,7 @@ def test_blocks_on_all_threads_give_what_one_block_gives():
     change = serial.run_block(0, 6)
     bounds = np.array([0, 2, 3, 6])
     changes = np.zeros((3, 4 * K + 4), dtype=np.int64)
-    loops.day_blocks(bounds, *blocks.args(), np.zeros((3, K), dtype=np.int64), changes)
+    loops.day_blocks(bounds, *blocks.args(), np.zeros((3, K), dtype=np.int64), changes, np.empty((3, 2), np.int64))
     for name in ("alarm", "next_uses", "next_primary", "ever", "adoptions"):
         np.testing.assert_array_equal(getattr(blocks, name), getattr(serial, name), err_msg=name)
     np.testing.assert_array_equal(changes.sum(axis=0), change)

@@ -320,37 +320,25 @@ def test_the_variant_rules_never_adopt_the_incumbent(rule):
 
 # One user's day -------------------------------------------------------------------------------------------
 
-def test_user_day_spreads_word_of_mouth_forgets_then_decides_with_the_new_alarm():
+def test_daily_alarm_spreads_word_of_mouth_then_forgets():
     # word of mouth: 0.7 + 0.4 * 0.3 * 2/8 = 0.73; forgetting toward 0.05 * 0.6 = 0.03: 0.03 + 0.7 * 0.97
-    alarm = 0.03 + 0.70 * 0.97
-    gap = 0.8 * 0.6 * alarm * (0.8 - 0.05) + 0.225 + 0.09 + 0.04 - 0.25
-    p = 0.3 * sigma(gap / 0.1)
-    platforms = np.array([EXPOSURE, APPEAL])
-    for u1, expected in ((p - EPS, uses(0, 1)), (p + EPS, uses(0))):
-        u = np.array([[0.0, 0.0, 0.0], [HIGH, u1, HIGH]])                         # row 1 is this user's
-        r, s, new, primary, adopted = rules.user_day(rules.PPM, P, platforms, INC, CONCERN, INERTIA, PHI, TASTE,
-                                                     COUNTS, DEGREE, ALARM, 0.0, 2, DEGREE, uses(0), 0, u, 1, 0.0)
-        assert r == pytest.approx(alarm) and s == 0.0                          # salience 0: one alarm
-        assert new == expected and primary == 0 and adopted == expected & ~uses(0)
+    r, s = rules.daily_alarm(P, CONCERN, ALARM, 0.0, 2, DEGREE)
+    assert r == pytest.approx(0.03 + 0.70 * 0.97) and s == 0.0                  # salience 0: one alarm
 
 
-def test_user_day_splits_word_of_mouth_between_slow_alarm_and_fast_salience_and_decides_on_both():
+def test_daily_alarm_splits_word_of_mouth_between_slow_alarm_and_fast_salience():
     b = P.copy()
     b[[rules.SALIENCE, rules.SALIENCE_DECAY]] = 0.25, 0.4
+    r, s = rules.daily_alarm(b, CONCERN, ALARM, 0.2, 2, DEGREE)
     # alarm: 0.7 + 0.4 * 0.75 * 0.3 * 2/8 = 0.7225, forgotten toward 0.03: 0.03 + 0.6925 * 0.97
-    alarm = 0.03 + 0.6925 * 0.97
     # salience: 0.2 + 0.4 * 0.25 * 0.8 * 2/8 = 0.22, forgotten toward 0 at 0.4: 0.132
-    salience = 0.22 * 0.6
-    seen = alarm + salience - alarm * salience
-    gap = 0.8 * 0.6 * seen * (0.8 - 0.05) + 0.225 + 0.09 + 0.04 - 0.25
-    p = 0.3 * sigma(gap / 0.1)
-    platforms = np.array([EXPOSURE, APPEAL])
-    for u1, expected in ((p - EPS, uses(0, 1)), (p + EPS, uses(0))):
-        u = np.array([[0.0, 0.0, 0.0], [HIGH, u1, HIGH]])
-        r, s, new, primary, adopted = rules.user_day(rules.PPM, b, platforms, INC, CONCERN, INERTIA, PHI, TASTE,
-                                                     COUNTS, DEGREE, ALARM, 0.2, 2, DEGREE, uses(0), 0, u, 1, 0.0)
-        assert (r, s) == (pytest.approx(alarm), pytest.approx(salience))
-        assert new == expected and primary == 0 and adopted == expected & ~uses(0)
+    assert (r, s) == (pytest.approx(0.03 + 0.6925 * 0.97), pytest.approx(0.22 * 0.6))
+
+
+def test_daily_alarm_hears_from_its_listeners_not_its_contacts():
+    # with word of mouth from the whole population: 3 fresh of 12 listeners, g = 1/4
+    r, _ = rules.daily_alarm(P, CONCERN, ALARM, 0.0, 3, 12)
+    assert r == pytest.approx(0.03 + (0.7 + 0.4 * 0.3 * 0.25 - 0.03) * 0.97)
 
 
 def test_effective_alarm_is_either_alone_and_at_most_one():
@@ -359,14 +347,37 @@ def test_effective_alarm_is_either_alone_and_at_most_one():
     assert rules.effective_alarm(1.0, 0.9) == pytest.approx(1.0) and rules.effective_alarm(1.0, 0.9) <= 1.0
 
 
-def test_user_day_passes_the_users_threshold_to_the_threshold_rule():
-    platforms = np.array([EXPOSURE, APPEAL])
-    u = np.full((2, 3), HIGH)
+def test_decide_passes_the_users_threshold_to_the_threshold_rule():
     for phi, expected in ((0.375, uses(0, 1)), (0.4, uses(0))):                 # f_1 = 0.375, f_2 = 0.25
-        _, _, new, primary, adopted = rules.user_day(rules.THRESHOLD, P, platforms, INC, CONCERN, INERTIA, phi,
-                                                     TASTE, COUNTS, DEGREE, ALARM, 0.0, 0, DEGREE, uses(0), 0, u, 1,
-                                                     0.0)
+        new, primary, adopted = rules.decide(rules.THRESHOLD, P, INC, CONCERN, INERTIA, phi, TASTE, ALARM,
+                                             EXPOSURE, APPEAL, COUNTS, DEGREE, uses(0), 0, np.full(3, HIGH), 0.0)
         assert (new, primary, adopted) == (expected, 0, expected & ~uses(0))
+
+
+# Skipping the decisions that can change nothing ---------------------------------------------------------
+
+LAM = B.lam  # 0.3
+
+
+def test_a_user_on_its_primary_alone_with_no_other_draw_below_lam_keeps_its_platforms():
+    assert rules.keeps_platforms(rules.PPM, P, np.array([0.0, LAM, HIGH]), uses(0), 0)   # its own draw: no matter
+    assert rules.keeps_platforms(rules.PPM, P, np.array([LAM, 0.0, LAM]), uses(1), 1)
+
+
+@pytest.mark.parametrize("u, active, primary", [
+    ([HIGH, LAM - EPS, HIGH], uses(0), 0),   # might adopt rival 1
+    ([HIGH, HIGH, LAM - EPS], uses(0), 0),   # might adopt rival 2
+    ([LAM - EPS, HIGH, HIGH], uses(1), 1),   # might return to the incumbent
+    ([HIGH, HIGH, HIGH], uses(0, 1), 0),     # two platforms: might choose another primary
+    ([HIGH, HIGH, HIGH], uses(0, 1), 1),
+])
+def test_a_user_who_might_adopt_return_or_choose_another_primary_decides(u, active, primary):
+    assert not rules.keeps_platforms(rules.PPM, P, np.array(u), active, primary)
+
+
+def test_the_threshold_and_bass_rules_decide_for_every_user():
+    for rule in (rules.THRESHOLD, rules.BASS):
+        assert not rules.keeps_platforms(rule, P, np.full(3, HIGH), uses(0), 0)
 
 
 # Properties over random users -----------------------------------------------------------------------------
@@ -395,6 +406,18 @@ def test_every_user_keeps_one_primary_within_the_platforms_in_use(x, tau):
                                       x["disruption"])
     assert new != 0 and (new >> primary) & 1
     assert adopted & x["uses"] == 0 and adopted & ~new == 0       # adopted: newly in use
+
+
+@settings(max_examples=300, deadline=None)
+@given(users(), st.sampled_from([0.0, 0.05, 0.3, 1.0]))
+def test_a_user_said_to_keep_its_platforms_keeps_them_whatever_the_rest_of_its_inputs(x, lam):
+    """What ``keeps_platforms`` skips, ``decide`` would not have changed: the same platforms and primary,
+    nothing adopted (lam_drop and lam_exit at 1: they must not matter either)."""
+    b = rules.parameters(Behaviour(lam=lam, lam_drop=1.0, lam_exit=1.0, tau=0.1))
+    if rules.keeps_platforms(rules.PPM, b, x["u"], x["uses"], x["primary"]):
+        got = rules.decide(rules.PPM, b, INC, x["concern"], x["inertia"], PHI, x["taste"], x["alarm"], x["exposure"],
+                           x["appeal"], x["counts"], x["degree"], x["uses"], x["primary"], x["u"], x["disruption"])
+        assert got == (x["uses"], x["primary"], 0)
 
 
 @settings(max_examples=200, deadline=None)
