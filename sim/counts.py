@@ -76,9 +76,9 @@ def _count_rows(lo, hi, indptr, indices, codes, lut, words):
         for base in range(first, last, RUN_ENTRIES):
             top = min(last, base + RUN_ENTRIES)
             runs[0] = total
-            for e in range(base, top):
-                total += lut[w, codes[indices[e]]]
-                runs[e - base + 1] = total
+            for e in range(np.uint64(base), np.uint64(top)):  # unsigned indices: sim/jit.py says why
+                total += lut[w, codes[np.uint32(indices[e])]]
+                runs[e - np.uint64(base) + np.uint64(1)] = total
             while i < hi and indptr[i + 1] <= top:  # the rows that end in this chunk
                 end = runs[indptr[i + 1] - base]
                 words[w, i] = end - start
@@ -107,7 +107,7 @@ def _tally_changes(lo, hi, old, new, degree, tallies, j):
     """Into ``tallies[j]``: how many of users ``lo .. hi-1`` changed code, and how many entries their rows
     hold."""
     n_changed, entries = 0, 0
-    for i in range(lo, hi):
+    for i in range(np.uint64(lo), np.uint64(hi)):  # unsigned: sim/jit.py says why
         if new[i] != old[i]:
             n_changed += 1
             entries += degree[i]
@@ -116,7 +116,7 @@ def _tally_changes(lo, hi, old, new, degree, tallies, j):
 
 def _list_changes(lo, hi, old, new, users, at):
     """The changed users of ``lo .. hi-1`` into ``users`` from position ``at`` on."""
-    for i in range(lo, hi):
+    for i in range(np.uint64(lo), np.uint64(hi)):  # unsigned: sim/jit.py says why
         if new[i] != old[i]:
             users[at] = i
             at += 1
@@ -137,8 +137,8 @@ def _add_changes(users, old, new, indptr, indices, lut, words, lo, hi):
     for j in users:
         for w in range(words.shape[0]):
             delta = lut[w, new[j]] - lut[w, old[j]]  # modulo 2^64
-            for e in range(indptr[j], indptr[j + 1]):
-                c = indices[e]
+            for e in range(np.uint64(indptr[j]), np.uint64(indptr[j + 1])):  # unsigned: sim/jit.py says why
+                c = np.uint32(indices[e])
                 if lo <= c < hi:
                     words[w, c] += delta
 

@@ -10,6 +10,14 @@ rather than decorated: mutation testing (mutmut) skips decorated functions, and 
 the very same functions as Python (for debugging and mutation testing). Every kernel is compiled lazily, at
 its first call, and cached on disk.
 
+**Unsigned indices in the hot loops.** numba indexes with a signed integer as Python does: a negative index
+counts from the end, so every access checks the sign. In a loop ``for i in range(lo, hi)`` the compiler
+cannot rule out a negative ``i``, and the check on each access keeps LLVM from vectorizing the loop. The
+loops over users and entries therefore run over ``range(np.uint64(lo), np.uint64(hi))`` and gather with
+``np.uint32`` indices (measured at 10^6 users: encoding the codes 0.56 -> 0.09 ms, finding the changed users
+0.75 -> 0.25 ms, a full count 7.1 -> 5.9 ms, all on two threads). Only indexing uses them: in numba, an
+unsigned 64-bit integer mixed with a signed one in arithmetic gives a float.
+
 **The cache** lives in the user's cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``, or ``$NUMBA_CACHE_DIR``
 if set) under ``cyber-exile/numba/<digest>``, so that read-only installs and parallel worker processes share
 one writable cache. The digest covers the source of every kernel module (:data:`KERNEL_MODULES`): numba

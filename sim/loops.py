@@ -62,7 +62,7 @@ def hear_calming_news(hearers, credibility, alarm):
 
 def encode_block(lo, hi, day, buzz_days, heard, uses, codes):
     """Users' flags as codes: bit 0 = fresh news (``day - heard < buzz_days``), bit 1 + k = active on k."""
-    for i in range(lo, hi):
+    for i in range(np.uint64(lo), np.uint64(hi)):  # unsigned: sim/jit.py says why
         codes[i] = (1 if day - heard[i] < buzz_days else 0) | (uses[i] << 1)
 
 
@@ -80,7 +80,7 @@ def alarm_chunk(lo, hi, rule, b, traits, alarm, salience, uses, primary, contact
     everyone = len(codes) - 1
     kept = len(salience) > 0
     count = 0
-    for i in range(lo, hi):
+    for i in range(np.uint64(lo), np.uint64(hi)):  # unsigned: sim/jit.py says why
         if fresh_total >= 0:
             fresh, listeners = fresh_total - (codes[i] & 1), everyone
         else:
