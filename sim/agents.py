@@ -32,8 +32,9 @@ class UserAgent(FixedAgent):
     in the last ``buzz_days`` days. A user tells its contacts when its own platform use changes
     (:meth:`advance`) and when it starts and stops carrying fresh news (:meth:`hear_alarming_news`,
     :meth:`end_buzz`). ``adoptions`` and ``counts`` are this user's rows of the model's arrays over users,
-    and the user writes its platform use into the model's ``uses`` and ``ever`` when it changes, so the
-    model observes everyone without asking each user.
+    and the user writes its platform use, primary and the day it heard news into the model's ``uses``,
+    ``ever``, ``primary`` and ``heard`` when they change, so the model observes everyone without asking each
+    user (only alarm, which changes every day, is read from each).
     """
 
     model: MessengerModel
@@ -81,6 +82,7 @@ class UserAgent(FixedAgent):
         if sigma > 0:
             self.salience = rules.alarm_after_news(self.salience, intensity * sigma)
         self.heard = day
+        self.model.heard[self.node] = day
         if not self.buzzing:
             self.buzzing = True
             for c in self.contacts:
@@ -103,10 +105,11 @@ class UserAgent(FixedAgent):
         the user was on no platform). Contacts count the user on k from now on."""
         if (self.uses >> k) & 1:
             return
+        m = self.model
         if self.uses == 0:
             self.primary = k
+            m.primary[self.node] = k
         self.uses |= 1 << k
-        m = self.model
         m.uses[self.node] = self.uses
         m.ever[self.node] |= self.uses
         self.adoptions[k] += 1
@@ -115,28 +118,25 @@ class UserAgent(FixedAgent):
 
     # The daily step --------------------------------------------------------------------------------------
     def step(self, u: np.ndarray) -> None:
-        """Word of mouth and forgetting (``rules.daily_alarm``), then tomorrow's platforms from what the
-        contacts did today (``rules.decide``, unless ``rules.keeps_platforms``). The decisions are applied in
-        :meth:`advance`, so that every user decides from the same day. ``u`` is the model's uniform draws of
-        the day, one row per user."""
+        """Word of mouth and forgetting, then tomorrow's platforms from what the contacts did today, in one
+        compiled call (``rules.user_day``). The decisions are applied in :meth:`advance`, so that every user
+        decides from the same day. ``u`` is the model's uniform draws of the day, one row per user."""
         m = self.model
         if m.fresh_total >= 0:  # word of mouth from everyone else
             fresh, listeners = m.fresh_total - self.buzzing, len(m.users) - 1
         else:
             fresh, listeners = self.fresh, self.degree
-        b, p = m.parameters, m.platforms
-        self.alarm, self.salience = rules.daily_alarm(b, self.concern, self.alarm, self.salience, fresh, listeners)
-        mine = u[self.node]
-        if rules.keeps_platforms(m.rule, b, mine, self.uses, self.primary):
-            return
-        exposure, appeal = p.table
-        uses, primary, adopted = rules.decide(
-            m.rule, b, p.incumbent, self.concern, self.inertia, self.threshold, self.taste,
-            rules.effective_alarm(self.alarm, self.salience), exposure, appeal, self.counts, self.degree,
-            self.uses, self.primary, mine, p.disruption)
+        self.alarm, self.salience, uses, primary, adopted = rules.user_day(
+            m.rule, m.parameters, m.platforms.table, m.platforms.incumbent, self.concern, self.inertia,
+            self.threshold, self.taste, self.counts, self.degree, self.alarm, self.salience, fresh, listeners,
+            self.uses, self.primary, u, self.node, m.platforms.disruption)
         if uses != self.uses or primary != self.primary:
             self._next = (uses, primary, adopted)
             m.movers.append(self)
+
+    def changes_primary(self) -> bool:
+        """Whether today's decisions (applied by :meth:`advance`) change this user's primary."""
+        return self._next[1] != self.primary
 
     def advance(self) -> None:
         """Apply today's decisions, and tell the contacts about the platforms this user started or stopped
@@ -146,6 +146,7 @@ class UserAgent(FixedAgent):
         self.uses = uses
         m = self.model
         m.uses[self.node] = uses
+        m.primary[self.node] = self.primary
         m.ever[self.node] |= uses
         for k in range(len(self.taste)):
             if (changed >> k) & 1:

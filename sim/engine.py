@@ -171,10 +171,11 @@ class ArrayModel(DailyCycle):
         self.counter.update(codes)
         self._counted = self.uses
 
-    def update_users(self, day: int, u: np.ndarray) -> None:
+    def update_users(self, day: int, u: np.ndarray) -> int:
         # Platform use does not change before the decisions, so one count serves word of mouth and decisions.
         self.count_contacts(day)
         self.decide(u)
+        return int(np.count_nonzero(self.primary != self._next_primary))  # today's against yesterday's
 
     def decide(self, u: np.ndarray) -> None:
         """Every user's word of mouth, forgetting and decisions, from the contacts counted last (this
@@ -199,7 +200,7 @@ class ArrayModel(DailyCycle):
         self.uses, self._next_uses = self._next_uses, self.uses
         self.primary, self._next_primary = self._next_primary, self.primary
 
-    def observation_counts(self) -> np.ndarray:
+    def observation_counts(self, state: UserState | None = None) -> np.ndarray:
         return self.totals.copy()
 
     def user_state(self) -> UserState:

@@ -421,7 +421,7 @@ def run_one(spec: RunSpec, report: Report | None = None) -> RunResult:
                 tell(RunProgress(spec.run_id, "days", day, steps))
             if day in snap_days:
                 state = model.user_state()
-                snapshots[f"primary_{day}"] = np.asarray(state.primary, dtype=np.int8)
+                snapshots[f"primary_{day}"] = np.array(state.primary, dtype=np.int8)  # a copy: the state lives on
                 snapshots[f"active_{day}"] = state.active
         if snapshots:
             g = model.graph

@@ -10,7 +10,7 @@ from sim import footprint, rules
 from sim.agents import UserAgent
 from sim.config import Scenario
 from sim.network import MAX_COMPLETE_GRAPH_NODES, SocialGraph
-from sim.population import UserState, pack
+from sim.population import NEVER, UserState, pack
 from sim.schedule import DailyCycle
 from sim.world import Seed, build_world
 
@@ -42,9 +42,12 @@ class MessengerModel(DailyCycle, Model):
         self.movers: list[UserAgent] = []
 
         # Arrays over users that the agents keep up to date (see UserAgent), so the model observes them all
-        # at once: platform use and platforms ever used as bit sets, adoption events, contacts per platform.
+        # at once: platform use and platforms ever used as bit sets, primary, the day news was last heard,
+        # adoption events, contacts per platform.
         self.uses = pack(world.initial.active)
         self.ever = self.uses.copy()
+        self.primary = world.initial.primary.astype(np.int64)
+        self.heard = np.full(self.graph.n, NEVER, dtype=np.int64)
         self.adoptions = np.zeros(world.initial.active.shape, dtype=np.int64)
         self.contact_counts = self.graph.neighbour_counts(world.initial.active)
 
@@ -78,7 +81,7 @@ class MessengerModel(DailyCycle, Model):
         for i in np.flatnonzero(users):
             self.users[i].install(k)
 
-    def update_users(self, day: int, u: np.ndarray) -> None:
+    def update_users(self, day: int, u: np.ndarray) -> int:
         for agent in self.buzz_ends.pop(day, ()):
             agent.end_buzz(day)
         # Word of mouth from the whole population (a null model): everyone hears from the fresh-news carriers.
@@ -87,14 +90,15 @@ class MessengerModel(DailyCycle, Model):
         self.agents.do("step", u)
         # Only users whose platform use or primary changes have anything to apply (synchronous update).
         movers, self.movers = self.movers, []
+        flips = sum(agent.changes_primary() for agent in movers)
         for agent in movers:
             agent.advance()
+        return flips
 
     def user_state(self) -> UserState:
         users, n = self.users, len(self.users)
-        return UserState(uses=self.uses, primary=np.fromiter((a.primary for a in users), np.int64, n),
-                         alarm=np.fromiter((a.alarm for a in users), np.float64, n),
-                         heard=np.fromiter((a.heard for a in users), np.int64, n), ever=self.ever,
+        return UserState(uses=self.uses, primary=self.primary,
+                         alarm=np.fromiter((a.alarm for a in users), np.float64, n), heard=self.heard, ever=self.ever,
                          adoptions=self.adoptions,
                          salience=(np.fromiter((a.salience for a in users), np.float64, n)
                                    if self.config.behaviour.salience > 0 else np.empty(0)))

@@ -2,8 +2,9 @@
 numba (:mod:`sim.jit`).
 
 Both engines call these functions and no copy of them: the Mesa engine's ``UserAgent`` calls
-:func:`daily_alarm`, :func:`keeps_platforms` and :func:`decide` for itself with plain numbers and its own
-small arrays; the array engine calls them from its compiled loops over users (:mod:`sim.loops`). So for the
+:func:`user_day` (:func:`daily_alarm`, :func:`keeps_platforms` and :func:`decide` in one call) for itself with
+plain numbers and its own small arrays; the array engine calls the three from its compiled loops over users
+(:mod:`sim.loops`). So for the
 same inputs both compute the same numbers with the same floating-point operations, and their trajectories
 are identical.
 
@@ -49,6 +50,7 @@ __all__ = [
     "switching_gap",
     "threshold",
     "use_value",
+    "user_day",
     "word_of_mouth",
 ]
 
@@ -286,6 +288,22 @@ def keeps_platforms(rule, b, u, uses, primary):
     return rule == PPM and uses == 1 << primary and not fires
 
 
+def user_day(rule, b, platforms, incumbent, concern, inertia, phi, taste, counts, degree, alarm, salience, fresh,
+             listeners, uses, primary, u, node, disruption):
+    """One user's day after the events in one call, as the Mesa engine's agent makes it (a call from Python
+    costs more than the rules): :func:`daily_alarm`, then :func:`decide` from the effective alarm with the
+    uniforms ``u[node]``, unless :func:`keeps_platforms`. ``platforms`` holds the platforms' exposure (row 0)
+    and appeal (row 1). Returns (alarm, salience, uses, primary, adopted)."""
+    r, s = daily_alarm(b, concern, alarm, salience, fresh, listeners)
+    draws = u[node]
+    if keeps_platforms(rule, b, draws, uses, primary):
+        return r, s, uses, primary, 0
+    new_uses, new_primary, adopted = decide(rule, b, incumbent, concern, inertia, phi, taste, effective_alarm(r, s),
+                                            platforms[0], platforms[1], counts, degree, uses, primary, draws,
+                                            disruption)
+    return r, s, new_uses, new_primary, adopted
+
+
 # Compiled in place (sim/jit.py says why they are not decorated). Callers and the other kernels use these.
 alarm_after_news = jit(alarm_after_news, inline=True)
 alarm_after_calming_news = jit(alarm_after_calming_news, inline=True)
@@ -306,3 +324,4 @@ bass = jit(bass, inline=True)
 decide = jit(decide, inline=True)
 daily_alarm = jit(daily_alarm, inline=True)
 keeps_platforms = jit(keeps_platforms, inline=True)
+user_day = jit(user_day)

@@ -82,11 +82,9 @@ class DailyCycle(ABC):
         self.timeline.act(self, day, self.dynamics)
         u = self.draw_uniforms()
         before = self.uses.copy() if self.left is not None else None
-        primary = self.user_state().primary.copy()
-        self.update_users(day, u)
+        self.flips += self.update_users(day, u)
         if self.left is not None:
             metrics.note_drops(before, self.uses, self.left, day)
-        self.flips += int(np.count_nonzero(self.user_state().primary != primary))
         self.day = day
         self.record()
 
@@ -106,7 +104,7 @@ class DailyCycle(ABC):
     def record(self) -> None:
         """Observe today's state (one row of the time series)."""
         state = self.user_state()
-        counts = self.observation_counts()
+        counts = self.observation_counts(state)
         row = metrics.observe(self.day, self.platforms.names, self.platforms.incumbent, counts, state.effective_alarm)
         if len(state.salience):
             row["mean_salience"] = float(np.mean(state.salience))
@@ -121,9 +119,10 @@ class DailyCycle(ABC):
                                      "state has left the numbers (check the scenario's parameters)")
         self.records.append(row)
 
-    def observation_counts(self) -> np.ndarray:
-        """Today's counts over users (:func:`sim.metrics.count_state`)."""
-        return metrics.count_state(self.user_state(), self.platforms.incumbent)
+    def observation_counts(self, state: UserState | None = None) -> np.ndarray:
+        """Today's counts over users (:func:`sim.metrics.count_state`), from ``state`` if given (today's
+        :meth:`user_state`, which the Mesa engine builds agent by agent)."""
+        return metrics.count_state(self.user_state() if state is None else state, self.platforms.incumbent)
 
     def timeseries(self) -> pd.DataFrame:
         """All observed days so far, one row per day (day 0 = the initial state)."""
@@ -149,10 +148,10 @@ class DailyCycle(ABC):
         adoption of k, the primary unchanged (k for a user on no platform)."""
 
     @abstractmethod
-    def update_users(self, day: int, u: np.ndarray) -> None:
+    def update_users(self, day: int, u: np.ndarray) -> int:
         """Every user's day after the events: word of mouth (share of contacts who heard alarming news in
         the last ``buzz_days``), forgetting, then the decisions from yesterday's platform use, with the
-        day's uniforms ``u`` (users x platforms)."""
+        day's uniforms ``u`` (users x platforms). Returns how many users' primary changed."""
 
     @abstractmethod
     def user_state(self) -> UserState:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -15,9 +16,10 @@ import pandas as pd
 import pytest
 from conftest import ROOT
 
+from sim import make_model
 from sim.cli import main
 from sim.config import ConfigError
-from sim.experiment import expand, iter_results, load_experiment, make_executor
+from sim.experiment import expand, iter_results, load_experiment, make_executor, run_one
 from sim.progress import RunBars, RunProgress
 from sim.store import ResultsError, ResultsStore, load_results
 
@@ -436,3 +438,25 @@ def test_the_config_hash_covers_the_observed_data_files(tmp_path):
     assert str(data / "obs.csv") in before.inputs
     (data / "obs.csv").write_text("day,value\n0,0.01\n7,0.03\n")
     assert load_experiment(path).config_hash != before.config_hash
+
+
+@pytest.mark.parametrize("engine", ["array", "mesa"])
+def test_network_snapshots_hold_each_days_own_state(engine):
+    """A snapshot is a copy: the engine's own arrays go on changing after it (the array engine reuses its
+    buffers from day to day) and must not change it."""
+    days = (20, 50, 80)
+    spec = expand(load_experiment(ROOT / "experiments" / "korea_2014.toml", {
+        "population.n": 3000, "experiment.steps": 80, "experiment.snapshot_days": list(days),
+        "experiment.engine": engine, "experiment.replications": 1}))[0]
+    result = run_one(spec)
+    model = make_model(spec.scenario, spec.seed)
+    expected = {}
+    for day in range(1, max(days) + 1):
+        model.step()
+        if day in days:
+            state = model.user_state()
+            expected[day] = (state.primary.copy(), state.active.copy())
+    assert any((expected[a][0] != expected[b][0]).any() for a, b in itertools.pairwise(days))  # primaries move
+    for day in days:
+        np.testing.assert_array_equal(result.snapshots[f"primary_{day}"], expected[day][0], err_msg=f"day {day}")
+        np.testing.assert_array_equal(result.snapshots[f"active_{day}"], expected[day][1], err_msg=f"day {day}")

@@ -95,9 +95,10 @@ def test_the_check_sees_an_engine_with_a_copy_of_the_rules():
 
 def test_every_rule_is_tested_for_being_shared():
     compiled = set(re.findall(r"^(\w+) = jit\(", (ROOT / "sim" / "rules.py").read_text(), re.M))
-    assert compiled == set(PERTURBED) | {"uses_platform", "threshold", "bass"}
+    assert compiled == set(PERTURBED) | {"uses_platform", "threshold", "bass", "user_day"}
     # threshold and bass are the validation rules (tests/test_validation_theory.py runs them on both
-    # engines); uses_platform reads a bit
+    # engines); uses_platform reads a bit; user_day is the Mesa agent's one call to daily_alarm,
+    # keeps_platforms and decide (each checked above; tests/test_rules.py checks that it is only that)
 
 
 def test_the_kernel_modules_are_those_that_compile():

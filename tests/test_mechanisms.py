@@ -2,7 +2,7 @@
 compiled loops over users (sim/loops.py) against the rules they call (docs/MODEL.md 3, 7.2 and 9).
 
 The loops are checked by building each user's inputs independently (contacts counted from the adjacency
-matrix, fresh news from ``heard``) and calling the rules on them (:func:`user_day`: ``rules.daily_alarm``,
+matrix, fresh news from ``heard``) and calling the rules on them (:func:`oracle_day`: ``rules.daily_alarm``,
 then ``rules.decide`` for every user): the loops must give every user exactly that, whichever users they skip
 the decisions of and however they cut the users into chunks, touch no user outside their block, and keep the
 observation counts and the bookkeeping of platforms ever used and adoption events in step.
@@ -103,7 +103,7 @@ U[4, 0] = 0.0    # user 4 returns to the incumbent
 U[5, 1] = 0.0    # user 5 adopts rival 1
 
 
-def user_day(rule, b, i, counts, degree, alarm, salience, fresh, listeners):
+def oracle_day(rule, b, i, counts, degree, alarm, salience, fresh, listeners):
     """User i's day by the rules: word of mouth and forgetting, then the decisions from its effective alarm
     (every user decides here: none is skipped)."""
     r, s = rules.daily_alarm(b, TRAITS.concern[i], alarm, salience, fresh, listeners)
@@ -148,7 +148,7 @@ class Day:
         active = (USES[:, None] >> np.arange(K)) & 1
         fresh = DAY - HEARD < BUZZ_DAYS
         row = self.adjacency[i]
-        return user_day(self.rule, B, i, row @ active, row.sum(), self.alarm[i], 0.0, int(row @ fresh), row.sum())
+        return oracle_day(self.rule, B, i, row @ active, row.sum(), self.alarm[i], 0.0, int(row @ fresh), row.sum())
 
 
 def test_codes_flag_fresh_news_in_bit_0_and_each_platform_in_use_above_it():
@@ -215,7 +215,7 @@ def test_the_loop_keeps_each_users_salience_when_the_scenario_splits_news_betwee
     expected = []
     for i in range(6):
         row = day.adjacency[i]
-        expected.append(user_day(rules.PPM, b, i, row @ active, row.sum(), day.alarm[i], before[i],
+        expected.append(oracle_day(rules.PPM, b, i, row @ active, row.sum(), day.alarm[i], before[i],
                                  int(row @ fresh), row.sum()))
     args = list(day.args())
     args[1] = b
