@@ -352,6 +352,26 @@ def test_a_postponement_to_day_zero_cancels_and_without_it_the_target_keeps_its_
     assert [(e.id, e.day) for e in schedule(small_scenario(events=off).events)] == [("deadline", 10)]
 
 
+def test_a_cancelled_event_is_dropped_and_every_event_after_it_is_kept():
+    specs = (EventSpec(day=10, id="a"), EventSpec(day=11, id="b"),
+             EventSpec(day=4, kind="postponement", id="p", target="a", to_day=0), EventSpec(day=12, id="c"))
+    assert [e.id for e in schedule(specs)] == ["p", "b", "c"]
+
+
+def test_a_postponement_added_later_moves_or_cancels_only_a_target_still_to_come():
+    def timeline_after(spec: EventSpec) -> list[tuple[str, int]]:
+        timeline = Timeline((EventSpec(day=10, id="a"), EventSpec(day=12, id="b")))
+        timeline.add(spec)
+        return [(e.spec.id, e.spec.day) for e in timeline.events]
+
+    assert timeline_after(EventSpec(day=5, kind="postponement", id="p", target="a", to_day=1)) == [
+        ("a", 1), ("p", 5), ("b", 12)]                                # moved, even to day 1
+    assert timeline_after(EventSpec(day=5, kind="postponement", id="p", target="a", to_day=0)) == [
+        ("p", 5), ("b", 12)]                                          # cancelled
+    assert timeline_after(EventSpec(day=10, kind="postponement", id="p", target="a", to_day=20)) == [
+        ("a", 10), ("p", 10), ("b", 12)]                              # a starts that day: too late to move
+
+
 @pytest.mark.parametrize(("change", "message"), [
     ({"target": "nothing"}, r"events.postponement.target.*expected the id of another event"),
     ({"target": "postponement"}, r"expected the id of another event"),

@@ -204,6 +204,35 @@ def test_users_whose_decisions_can_change_nothing_are_skipped_with_the_same_day_
     np.testing.assert_array_equal(change, after - state)
 
 
+def test_alarming_news_raises_only_its_hearers_salience():
+    salience = np.array([0.1, 0.5, 0.0, 0.2])
+    loops.hear_salient_news(np.array([True, False, True, False]), 0.4, salience)
+    np.testing.assert_allclose(salience, [0.1 + 0.4 * 0.9, 0.5, 0.4, 0.2], rtol=1e-15)
+
+
+def test_a_world_of_one_user_keeps_its_salience():
+    """Salience is kept when its array has one entry per user, even a single one: it decays, and the user's
+    decisions see it (a draw just below the adoption probability from alarm and salience together adopts)."""
+    b = B.copy()
+    b[[rules.SALIENCE, rules.SALIENCE_DECAY]] = 0.3, 0.25
+    alone = ContactCounts(np.zeros(2, np.int64), np.zeros(0, np.int32), 1 + K)
+    codes = np.zeros(1, np.uint8)
+    alone.update(codes)
+    alarm, salience = np.array([0.5]), np.array([0.8])
+    r = rules.forget(0.5, B[rules.R_BASE] * TRAITS.concern[0], B[rules.DELTA])
+    s = 0.8 * 0.75
+    gap = rules.switching_gap(b, TRAITS.concern[0], TRAITS.inertia[0], rules.effective_alarm(r, s), PLATFORMS[0, 0],
+                              PLATFORMS[0, 1], PLATFORMS[1, 1], TASTE[0, 1], 0, 0, 0.0)
+    u = np.array([[HIGH, b[rules.LAM] * rules.logistic(gap, b[rules.TAU]) - 1e-9, HIGH]])
+    next_uses, next_primary = np.zeros(1, np.uint8), np.zeros(1, np.int8)
+    loops.day_block(0, 1, rules.PPM, b, PLATFORMS, INC, TRAITS, alarm, salience, np.array([1], np.uint8),
+                    np.array([0], np.int8), alone.contacts, u, 0.0, -1, codes, next_uses, next_primary,
+                    np.array([1], np.uint8), np.zeros((1, K), np.uint16), np.zeros(K, np.int64),
+                    np.zeros(4 * K + 4, np.int64), np.empty(1, np.int64))
+    assert (alarm[0], salience[0]) == (pytest.approx(r), pytest.approx(s))
+    assert next_uses.tolist() == [0b011]                                       # adopted rival 1
+
+
 def test_the_loop_keeps_each_users_salience_when_the_scenario_splits_news_between_alarm_and_salience():
     day = Day(rules.PPM)
     day.salience = np.array([0.0, 0.5, 0.1, 0.9, 0.3, 0.2])
