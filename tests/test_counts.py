@@ -131,3 +131,23 @@ def test_a_full_count_sums_rows_across_chunks_of_running_totals(threads):
     assert counter.degree[[0, n // 2, n - 1]].tolist() == [0, 0, 0] and counter.degree[1] > counts.RUN_ENTRIES
     for f in (0, 1):
         np.testing.assert_array_equal(counter.count(f), a @ flags[f].astype(np.int64))
+
+
+def test_rows_without_entries_count_nothing_whatever_their_words_held():
+    indptr, indices = np.zeros(4, np.int64), np.zeros(0, np.int32)
+    counter = counts.ContactCounts(indptr, indices, 1)
+    words = np.full((1, 3), 99, np.uint64)
+    counts._count_rows(0, 3, indptr, indices, np.ones(3, np.uint8), counter.lut, words)
+    assert words.tolist() == [[0, 0, 0]]
+
+
+def test_a_change_next_to_where_two_threads_split_the_users_is_counted_once():
+    a = long_path()
+    counter = counter_of(a, 2)
+    edge = N_LONG // 2                                   # the first user of the second thread's part
+    assert np.linspace(0, N_LONG, 3).astype(np.int64)[1] == edge
+    flag = np.zeros(N_LONG, bool)
+    flag[edge - 1] = True                                # its contacts: edge - 2 and edge
+    counter.update(counter.encode([flag]))
+    assert counter.count(0)[edge - 2: edge + 1].tolist() == [1, 0, 1]
+    np.testing.assert_array_equal(counter.count(0), a @ flag.astype(np.int64))

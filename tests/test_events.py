@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from types import SimpleNamespace
 
 import numpy as np
@@ -119,6 +120,17 @@ def test_news_lets_go_of_its_per_user_hazards_when_its_coverage_ends():
     assert news._hazard is not None                                   # kept for the second day
     news.act(world, 2, Uniforms([0.9, 0.9]))
     assert news._hazard is None
+
+
+def test_news_certain_to_be_heard_over_several_days_reaches_everyone_on_the_first_day_without_a_warning():
+    """reach a_i = 1 makes the daily hazard 1 - 0^(1/days): log1p(-1) = -inf on the way, which is expected and
+    must not warn."""
+    news = AlarmingNews(EventSpec(day=1, kind="announcement", reach=1.0, duration_days=3))
+    world = Listener([1.0, 0.5])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        news.act(world, 1, Uniforms([0.999, 0.999]))
+    assert news.heard.tolist() == [True, False]
 
 
 def test_calming_news_calms_its_hearers_with_its_credibility():

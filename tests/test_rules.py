@@ -421,19 +421,21 @@ def test_a_user_said_to_keep_its_platforms_keeps_them_whatever_the_rest_of_its_i
 
 
 @settings(max_examples=300, deadline=None)
-@given(users(), st.sampled_from([0.0, 0.05, 0.3]), st.floats(0.0, 1.0), st.integers(0, 8))
-def test_user_day_is_the_alarm_of_the_day_then_the_decisions_from_the_effective_alarm(x, lam, salience, fresh):
+@given(users(), st.sampled_from([0.0, 0.05, 0.3]), st.floats(0.0, 1.0), st.integers(0, 8),
+       st.sampled_from([rules.PPM, rules.THRESHOLD, rules.BASS]))
+def test_user_day_is_the_alarm_of_the_day_then_the_decisions_from_the_effective_alarm(x, lam, salience, fresh,
+                                                                                      rule):
     b = rules.parameters(Behaviour(lam=lam, lam_drop=0.4, lam_exit=0.2, tau=0.1, salience=0.3,
                                    salience_decay=0.2))
     k = len(x["taste"])
     platforms = np.array([x["exposure"], x["appeal"]])
     u = np.vstack([np.zeros(k), x["u"]])                                       # row 1 is this user's
     listeners = max(x["degree"], fresh)
-    got = rules.user_day(rules.PPM, b, platforms, INC, x["concern"], x["inertia"], PHI, x["taste"], x["counts"],
+    got = rules.user_day(rule, b, platforms, INC, x["concern"], x["inertia"], PHI, x["taste"], x["counts"],
                          x["degree"], x["alarm"], salience, fresh, listeners, x["uses"], x["primary"], u, 1,
                          x["disruption"])
     r, s = rules.daily_alarm(b, x["concern"], x["alarm"], salience, fresh, listeners)
-    decided = rules.decide(rules.PPM, b, INC, x["concern"], x["inertia"], PHI, x["taste"], rules.effective_alarm(r, s),
+    decided = rules.decide(rule, b, INC, x["concern"], x["inertia"], PHI, x["taste"], rules.effective_alarm(r, s),
                            x["exposure"], x["appeal"], x["counts"], x["degree"], x["uses"], x["primary"], x["u"],
                            x["disruption"])
     assert got == (r, s, *decided)
