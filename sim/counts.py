@@ -209,24 +209,27 @@ class ContactCounts:
     def update(self, codes: np.ndarray) -> None:
         """Count, for every user, the contacts with each flag set in ``codes`` (the array is kept: do not
         change it afterwards; pass a new one next time)."""
-        words = self.contacts.words
         if self.complete:
-            _count_complete(codes, self.lut, words)
+            _count_complete(codes, self.lut, self.contacts.words)
         elif self.codes is None:
             self._count_all(codes)
         else:
             tallies = self._tally(codes)
             if tallies[:, 1].sum() > INCREMENTAL_MAX_SHARE * len(self.indices):
                 self._count_all(codes)
-            elif self.threads > 1:
-                users = self._changed_users(codes, tallies)
-                set_threads(self.threads)
-                parts = np.linspace(0, self.n, self.threads + 1).astype(np.int64)
-                _add_all_changes(parts, users, self.codes, codes, self.indptr, self.indices, self.lut, words)
             else:
-                users = self._changed_users(codes, tallies)
-                _add_changes(users, self.codes, codes, self.indptr, self.indices, self.lut, words, 0, self.n)
+                self._add(codes, self._changed_users(codes, tallies))
         self.codes = codes
+
+    def _add(self, codes: np.ndarray, users: np.ndarray) -> None:
+        """Update the contacts of ``users`` (those whose code changed) for the change to ``codes``."""
+        words = self.contacts.words
+        if self.threads > 1:
+            set_threads(self.threads)
+            parts = np.linspace(0, self.n, self.threads + 1).astype(np.int64)
+            _add_all_changes(parts, users, self.codes, codes, self.indptr, self.indices, self.lut, words)
+        else:
+            _add_changes(users, self.codes, codes, self.indptr, self.indices, self.lut, words, 0, self.n)
 
     def _tally(self, codes: np.ndarray) -> np.ndarray:
         """Per block of users (one block on one thread): how many users' codes differ from the last update's,
